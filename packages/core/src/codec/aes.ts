@@ -1,0 +1,72 @@
+/**
+ * AES-256-CBC exactly as the original Libernet uses it: a fixed IV of sixteen
+ * ASCII '0' bytes and PKCS#7 padding. The IV never varies because the key
+ * already does (convergent keys are content hashes; passphrase blocks accept
+ * the known weakness for compatibility).
+ */
+import { createCipheriv, createDecipheriv } from 'node:crypto'
+import { DecryptionError, InvalidKeyError } from '../errors.ts'
+
+export const AES_BLOCK_SIZE = 16
+export const AES_KEY_SIZE = 32
+export const AES_IV: Uint8Array = new Uint8Array(AES_BLOCK_SIZE).fill(0x30)
+
+const CIPHER = 'aes-256-cbc'
+const HEX_KEY_PATTERN = /^[0-9a-fA-F]{64}$/
+
+/** A key as 32 bytes, from 64 hex digits or from bytes; anything else is an {@link InvalidKeyError}. */
+export function parseBlockKey(key: string | Uint8Array): Uint8Array {
+  if (typeof key === 'string') {
+    if (!HEX_KEY_PATTERN.test(key)) {
+      throw new InvalidKeyError(`a key is 64 hex digits, got ${key.length} characters`)
+    }
+    return Uint8Array.from(Buffer.from(key, 'hex'))
+  }
+  if (!(key instanceof Uint8Array) || key.byteLength !== AES_KEY_SIZE) {
+    throw new InvalidKeyError(`a key is ${AES_KEY_SIZE} bytes`)
+  }
+  return key
+}
+
+/** Length of the ciphertext of `plaintextLength` bytes: PKCS#7 always adds 1..16 bytes. */
+export function encryptedLength(plaintextLength: number): number {
+  return (Math.floor(plaintextLength / AES_BLOCK_SIZE) + 1) * AES_BLOCK_SIZE
+}
+
+export function encrypt(key: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const cipher = createCipheriv(CIPHER, key, AES_IV)
+  const body = cipher.update(plaintext)
+  const tail = cipher.final()
+  // One allocation the size of the block, so the result owns its whole buffer and can be transferred to a worker.
+  const out = new Uint8Array(body.byteLength + tail.byteLength)
+  out.set(body, 0)
+  out.set(tail, body.byteLength)
+  return out
+}
+
+/**
+ * Decrypts and removes the PKCS#7 padding. Padding is checked here rather than
+ * by OpenSSL so that the plaintext is a view of the decrypted buffer, with no
+ * second copy. A bad length or bad padding is a {@link DecryptionError}; a wrong
+ * key almost always shows up as bad padding (255 times in 256).
+ */
+export function decrypt(key: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+  const length = ciphertext.byteLength
+  if (length === 0 || length % AES_BLOCK_SIZE !== 0) {
+    throw new DecryptionError(`ciphertext of ${length} bytes is not a whole number of AES blocks`)
+  }
+  const decipher = createDecipheriv(CIPHER, key, AES_IV)
+  decipher.setAutoPadding(false)
+  const padded = decipher.update(ciphertext)
+  decipher.final()
+  const pad = padded[length - 1]!
+  if (pad < 1 || pad > AES_BLOCK_SIZE) throw badPadding()
+  for (let index = length - pad; index < length - 1; index++) {
+    if (padded[index] !== pad) throw badPadding()
+  }
+  return new Uint8Array(padded.buffer, padded.byteOffset, length - pad)
+}
+
+function badPadding(): DecryptionError {
+  return new DecryptionError('bad PKCS#7 padding: wrong key or corrupt block')
+}

@@ -1,0 +1,32 @@
+import { InvalidKeyError } from '../errors.ts'
+import type { BlockId } from '../id.ts'
+import { decodeConvergent } from './convergent.ts'
+import { decodePassphrase } from './passphrase.ts'
+import { decodePlain } from './plain.ts'
+import type { BlockMode } from './types.ts'
+
+/** Decodes a block of any mode, as its URL describes it (`key` for the encrypted modes). */
+export function decodeBlock(
+  mode: BlockMode,
+  stored: Uint8Array,
+  id: BlockId,
+  key?: BlockId,
+  options: { mined?: boolean } = {},
+): Uint8Array {
+  const mined = options.mined === true
+  switch (mode) {
+    case 'plain':
+      return decodePlain(stored, id, { mined })
+    case 'convergent':
+      return decodeConvergent(stored, requireKey(mode, key), { id, mined })
+    case 'passphrase':
+      return decodePassphrase(stored, requireKey(mode, key), { id, mined })
+    default:
+      throw new TypeError(`unknown block mode ${JSON.stringify(mode)}`)
+  }
+}
+
+function requireKey(mode: BlockMode, key: BlockId | undefined): BlockId {
+  if (key === undefined) throw new InvalidKeyError(`a ${mode} block needs a key`)
+  return key
+}
