@@ -1,0 +1,1 @@
+export { CodecPool, type CodecPoolOptions, type TaskOptions } from './pool.ts'
