@@ -1,0 +1,3 @@
+import { describeVectors } from './fixtures/describe-vectors.ts'
+
+describeVectors('f09f918')
