@@ -85,6 +85,20 @@ export class InvalidChunkerOptionsError extends LibernetError {
   static override readonly code = 'ERR_INVALID_CHUNKER_OPTIONS'
 }
 
+/** Mining gave up after `maxAttempts` without reaching the score. */
+export class MaxAttemptsExceededError extends LibernetError {
+  static override readonly code = 'ERR_MAX_ATTEMPTS_EXCEEDED'
+  readonly attempts: number
+  /** The highest score any attempt reached. */
+  readonly bestScore: number
+
+  constructor(message: string, attempts = 0, bestScore = 0) {
+    super(message)
+    this.attempts = attempts
+    this.bestScore = bestScore
+  }
+}
+
 /** The operation was cancelled through its AbortSignal. */
 export class AbortError extends LibernetError {
   static override readonly code = 'ERR_ABORTED'

@@ -13,7 +13,7 @@ import { encodePassphrase } from './codec/passphrase.ts'
 import { assertPlainSize } from './codec/plain.ts'
 import type { BlockMode, EncodedBlock } from './codec/types.ts'
 import { DEFAULT_LIKE_SCORE } from './constants.ts'
-import { InvalidIdError, InvalidKeyError, LibernetError, throwIfAborted } from './errors.ts'
+import { InvalidIdError, InvalidKeyError, MaxAttemptsExceededError, throwIfAborted } from './errors.ts'
 import { type BlockId, parseBlockId } from './id.ts'
 
 const ID_BYTES = 32
@@ -37,20 +37,6 @@ function idBytes(id: BlockId | Uint8Array): Uint8Array {
     throw new InvalidIdError(`an id is ${ID_BYTES} bytes or 64 hex digits`)
   }
   return id
-}
-
-/** Mining gave up after `maxAttempts` without reaching the score. */
-export class MaxAttemptsExceededError extends LibernetError {
-  static override readonly code = 'ERR_MAX_ATTEMPTS_EXCEEDED'
-  readonly attempts: number
-  /** The highest score any attempt reached. */
-  readonly bestScore: number
-
-  constructor(message: string, attempts: number, bestScore: number) {
-    super(message)
-    this.attempts = attempts
-    this.bestScore = bestScore
-  }
 }
 
 export interface MineOptions {

@@ -14,7 +14,8 @@ import {
   passphraseKey,
 } from '../src/codec/index.ts'
 import { DEFAULT_LIKE_SCORE, MAX_CHUNK_SIZE } from '../src/constants.ts'
-import { likeScore, likeSuffixLength, MaxAttemptsExceededError, type MinedBlock, mineLike } from '../src/like.ts'
+import { MaxAttemptsExceededError } from '../src/errors.ts'
+import { likeScore, likeSuffixLength, type MinedBlock, mineLike } from '../src/like.ts'
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..')
 const VECTORS = process.env.LIBERNET_VECTORS ?? resolve(REPO_ROOT, '../shared/vectors')
