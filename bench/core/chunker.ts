@@ -18,8 +18,8 @@ import {
   type FastCdcParams,
   findCutPoint,
   gearTable,
-} from '../../packages/core/src/chunker/index.ts'
-import { MAX_CHUNK_SIZE } from '../../packages/core/src/constants.ts'
+  MAX_CHUNK_SIZE,
+} from '@libernet/core'
 
 const MiB = 1024 * 1024
 const sizeMiB = Number(process.argv[2] ?? 128)
