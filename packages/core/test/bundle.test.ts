@@ -20,53 +20,18 @@ import {
 } from '../src/bundle/index.ts'
 import { MAX_BUNDLE_SIZE } from '../src/constants.ts'
 import { pyFloat, stringifyPyJson } from '../src/pyjson.ts'
+import { type Era, loadManifest, type ManifestCase, type ManifestFile, readVectorBlock } from './fixtures/vectors.ts'
 
 // ---------------------------------------------------------------- vectors
 
-const repoRoot = resolve(import.meta.dirname, '../../..')
-
-function vectorsDir(): string {
-  const dir = process.env.LIBERNET_VECTORS ?? resolve(repoRoot, '../shared/vectors')
-  for (const era of ['head', 'f09f918']) {
-    if (!existsSync(join(dir, era, 'manifest.json'))) {
-      throw new Error(
-        `interop vectors not found: ${join(dir, era, 'manifest.json')} is missing. ` +
-          'Put the vectors at ../shared/vectors next to the repository or point LIBERNET_VECTORS at them.',
-      )
-    }
-  }
-  return dir
-}
-
-type Era = 'head' | 'f09f918'
-
-interface ManifestFile {
-  size: number
-  sha256: string
-  executable?: boolean
-  readonly?: boolean
-  link?: string
-}
-
-interface BundleCase {
-  name: string
-  kind: string
+type BundleCase = ManifestCase & {
   url: string
-  bundle_json?: string
-  bundle_json_sha256?: string
-  bundle_json_size?: number
-  sub_bundles: Record<string, string | { sha256: string; size: number }>
   files: Record<string, ManifestFile>
-  directories?: Record<string, { link?: string }>
-  prior?: string
-  previous?: string
+  sub_bundles: Record<string, string | { sha256: string; size: number }>
 }
 
 function bundleCases(era: Era): BundleCase[] {
-  const manifest = JSON.parse(readFileSync(join(vectorsDir(), era, 'manifest.json'), 'utf8')) as {
-    cases: BundleCase[]
-  }
-  return manifest.cases.filter((c) => c.kind === 'bundle')
+  return loadManifest(era).cases.filter((c): c is BundleCase => c.kind === 'bundle')
 }
 
 function sha256Hex(bytes: Uint8Array): string {
@@ -76,7 +41,7 @@ function sha256Hex(bytes: Uint8Array): string {
 /** Just enough of the block codec to open the vectors: AES-256-CBC, IV of sixteen '0', then inflate unless stored raw. */
 function openBlock(era: Era, url: string): Uint8Array {
   const [, , id, mode, key] = url.split('/') as [string, string, string, string, string]
-  const stored = readFileSync(join(vectorsDir(), era, 'blocks', id))
+  const stored = readVectorBlock(era, id)
   assert.equal(sha256Hex(stored), id, `block ${id} is corrupt`)
   const decipher = createDecipheriv('aes-256-cbc', Buffer.from(key, 'hex'), Buffer.alloc(16, 0x30))
   const plain = Buffer.concat([decipher.update(stored), decipher.final()])

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { createCipheriv, createHash, randomFillSync } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { readdirSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { deflateSync } from 'node:zlib'
 import fc from 'fast-check'
@@ -24,45 +23,12 @@ import {
 } from '../src/codec/index.ts'
 import { LEGACY_MAX_BLOCK_SIZE, MAX_BLOCK_SIZE, MAX_CHUNK_SIZE, MAX_PLAIN_SIZE } from '../src/constants.ts'
 import { likeScore } from '../src/like.ts'
+import { blocksDir, ERAS, type Era, loadManifest, readVectorBlock } from './fixtures/vectors.ts'
 
-const REPO_ROOT = resolve(import.meta.dirname, '../../..')
-const VECTORS = process.env.LIBERNET_VECTORS ?? resolve(REPO_ROOT, '../shared/vectors')
-const FORMATS = ['f09f918', 'head'] as const
 const PASSPHRASE = 'correct horse battery staple'
 
-interface Part {
-  url: string
-  size: number
-  sha256: string
-  stored_size: number
-}
-
-interface Case {
-  name: string
-  kind: string
-  mode?: string
-  size: number
-  sha256: string
-  input_hex?: string
-  passphrase?: string
-  parts?: Part[]
-  like?: { similar: string; min_score: number; score: number }
-}
-
-function vectorsMissing(): string | undefined {
-  if (existsSync(join(VECTORS, 'head', 'manifest.json')) && existsSync(join(VECTORS, 'f09f918', 'manifest.json'))) {
-    return undefined
-  }
-  return `interop vectors not found at ${VECTORS} (expected {f09f918,head}/manifest.json); set LIBERNET_VECTORS`
-}
-
-function manifestCases(format: string): Case[] {
-  const manifest = JSON.parse(readFileSync(join(VECTORS, format, 'manifest.json'), 'utf8')) as { cases: Case[] }
-  return manifest.cases
-}
-
-function storedBlock(format: string, id: string): Uint8Array {
-  return Uint8Array.from(readFileSync(join(VECTORS, format, 'blocks', id)))
+function storedBlock(era: Era, id: string): Uint8Array {
+  return Uint8Array.from(readVectorBlock(era, id))
 }
 
 const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
@@ -152,14 +118,8 @@ function roundTrip(mode: BlockMode, plaintext: Uint8Array, level?: number): Enco
 const MODES: BlockMode[] = ['convergent', 'passphrase', 'plain']
 
 describe('interop vectors', () => {
-  const missing = vectorsMissing()
-  if (missing !== undefined) {
-    it('finds the interop vectors', () => assert.fail(missing))
-    return
-  }
-
-  for (const format of FORMATS) {
-    for (const vector of manifestCases(format).filter((entry) => entry.kind === 'block')) {
+  for (const format of ERAS) {
+    for (const vector of loadManifest(format).cases.filter((entry) => entry.kind === 'block')) {
       it(`decodes ${format} ${vector.name}`, () => {
         const mode = vector.mode!.replace(/^like-/, '') as BlockMode
         const mined = vector.mode!.startsWith('like-')
@@ -193,7 +153,7 @@ describe('interop vectors', () => {
     }
 
     it(`verifies every stored block of ${format}`, () => {
-      const ids = readdirSync(join(VECTORS, format, 'blocks'))
+      const ids = readdirSync(blocksDir(format))
       assert.ok(ids.length > 0)
       for (const id of ids) {
         const stored = storedBlock(format, id)
@@ -209,7 +169,7 @@ describe('interop vectors', () => {
 
   it('encodes uncompressed blocks byte for byte as the original did', () => {
     // Incompressible content and passphrase blocks involve no zlib, whose output differs between builds.
-    const cases = manifestCases('head').filter(
+    const cases = loadManifest('head').cases.filter(
       (entry) => entry.kind === 'block' && (entry.mode === 'passphrase' || entry.mode === 'convergent'),
     )
     let compared = 0
@@ -232,7 +192,7 @@ describe('interop vectors', () => {
   })
 
   it('refuses what the original refuses (head "reject" cases)', () => {
-    const rejects = manifestCases('head').filter((entry) => entry.kind === 'reject')
+    const rejects = loadManifest('head').cases.filter((entry) => entry.kind === 'reject')
     assert.deepEqual(rejects.map((entry) => entry.mode).sort(), ['convergent', 'passphrase', 'plain'])
     for (const vector of rejects) {
       // The inputs are not shipped; equivalents: 1 MiB of random bytes, 1 MiB + 1 for plain.

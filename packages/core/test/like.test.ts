@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import {
@@ -16,9 +14,8 @@ import {
 import { DEFAULT_LIKE_SCORE, MAX_CHUNK_SIZE } from '../src/constants.ts'
 import { MaxAttemptsExceededError } from '../src/errors.ts'
 import { likeScore, likeSuffixLength, type MinedBlock, mineLike } from '../src/like.ts'
+import { loadManifest, readVectorBlock } from './fixtures/vectors.ts'
 
-const REPO_ROOT = resolve(import.meta.dirname, '../../..')
-const VECTORS = process.env.LIBERNET_VECTORS ?? resolve(REPO_ROOT, '../shared/vectors')
 const PASSPHRASE = 'correct horse battery staple'
 const TARGET = createHash('sha256').update('USER:alice@2024-03').digest('hex')
 
@@ -84,22 +81,7 @@ describe('likeScore', () => {
 })
 
 describe('like-mined vectors (head)', () => {
-  const manifestPath = join(VECTORS, 'head', 'manifest.json')
-  if (!existsSync(manifestPath)) {
-    it('finds the interop vectors', () =>
-      assert.fail(`interop vectors not found at ${manifestPath}; set LIBERNET_VECTORS`))
-    return
-  }
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
-    cases: {
-      name: string
-      mode?: string
-      input_hex?: string
-      passphrase?: string
-      parts?: { url: string }[]
-      like?: { similar: string; min_score: number; score: number }
-    }[]
-  }
+  const manifest = loadManifest('head')
   const likeCases = manifest.cases.filter((entry) => entry.mode?.startsWith('like-') === true)
 
   it('holds the three like-mined cases', () => {
@@ -110,7 +92,7 @@ describe('like-mined vectors (head)', () => {
   for (const vector of likeCases) {
     it(`decodes ${vector.name} to its input and scores it`, () => {
       const [, id, key] = /^\/sha256\/([0-9a-f]{64})(?:\/\w+\/([0-9a-f]{64}))?$/.exec(vector.parts![0]!.url)!
-      const stored = Uint8Array.from(readFileSync(join(VECTORS, 'head', 'blocks', id!)))
+      const stored = Uint8Array.from(readVectorBlock('head', id!))
       const mode = vector.mode!.slice('like-'.length) as BlockMode
       const expected = Buffer.from(vector.input_hex!, 'hex')
       assert.deepEqual(Buffer.from(decodeBlock(mode, stored, id!, key, { mined: true })), expected)
