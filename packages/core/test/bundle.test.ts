@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict'
 import { createDecipheriv, createHash } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
 import { describe, it } from 'node:test'
 import { inflateSync } from 'node:zlib'
 import fc from 'fast-check'
