@@ -1,1 +1,26 @@
-export {}
+export {
+  type AbortOptions,
+  type BlockInfo,
+  type FsyncPolicy,
+  type GcOptions,
+  type GcResult,
+  LibernetBlockstore,
+  type LibernetBlockstoreOptions,
+  type LikeMatch,
+  type LikeOptions,
+  type PinOptions,
+  type PinResult,
+  type PutBlockOptions,
+  type RecoveryReport,
+  type StoreStats,
+  type VerifyReport,
+} from './blockstore.ts'
+export {
+  BlockPinnedError,
+  CorruptBlockError,
+  DiskFullError,
+  QuotaExceededError,
+  StoreClosedError,
+  StoreLockedError,
+} from './errors.ts'
+export type { PinRoot } from './pins-file.ts'
