@@ -1,32 +1,155 @@
-const HELP = `libernet — distributed, encrypted backups on community-shared disk space
+import { AbortError } from '@libernet/core'
+import { Command, CommanderError, Option } from 'commander'
+import { type BackupCommandOptions, backupCommand } from './cli/backup.ts'
+import { catCommand, getCommand } from './cli/cat.ts'
+import { checkCommand } from './cli/check.ts'
+import { createContext, type GlobalOptions } from './cli/context.ts'
+import { describeError, exitCodeOf } from './cli/errors.ts'
+import { EXIT, EXIT_CODES_HELP, type ExitCode } from './cli/exit-codes.ts'
+import { importCommand } from './cli/import.ts'
+import { lsCommand } from './cli/ls.ts'
+import { Output, type OutputStream } from './cli/output.ts'
+import { putCommand } from './cli/put.ts'
+import { type RestoreCommandOptions, restoreCommand } from './cli/restore.ts'
+import { snapshotsCommand } from './cli/snapshots.ts'
+import { needsRunningNode } from './cli/unavailable.ts'
 
-Usage: libernet <command> [options]
+export interface MainOptions {
+  stdout?: OutputStream
+  stderr?: OutputStream
+  /** Aborts the running command (the binary wires Ctrl-C to it). */
+  signal?: AbortSignal
+}
 
-Commands:
-  start            run the node and its HTTP gateway
-  backup DIR       back up a folder, print its URL
-  restore URL DIR  restore a backup into DIR
-  ls URL           list a bundle
-  cat URL          print a block or a file in a bundle
-  put FILE         store one file, print its URL
-  get URL [OUT]    fetch one file
-  check            verify the store and every pinned snapshot
-  peers            list connected peers
-  status           show the node's status
-  like ID          blocks whose ids are closest to ID
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
-Options:
-  --data DIR       data directory (default ~/.libernet, or LIBERNET_DATA)
-  -h, --help       show this help
-`
+/** Runs the `libernet` CLI; resolves to the process exit code. */
+export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
+  const stdout = options.stdout ?? process.stdout
+  const stderr = options.stderr ?? process.stderr
+  const signal = options.signal ?? new AbortController().signal
+  let code: ExitCode = EXIT.ok
+  let context: ReturnType<typeof createContext> | undefined
 
-/** Runs the CLI; resolves to the process exit code. */
-export async function main(argv: string[]): Promise<number> {
-  const [command] = argv
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(HELP)
-    return 0
+  const program = new Command('libernet')
+  program
+    .description('Distributed, encrypted backups on community-shared disk space')
+    .addOption(new Option('--data <dir>', 'data directory (default: $LIBERNET_DATA, else ~/.libernet)'))
+    .option('--json', 'print one JSON object with the result on stdout')
+    .option('-q, --quiet', 'no progress bar and no informational messages')
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
+    .showHelpAfterError('(run libernet --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => stdout.write(text),
+      writeErr: (text) => stderr.write(text),
+    })
+
+  type Context = ReturnType<typeof createContext>
+  // Commander calls an action with the declared arguments, the options, then the Command itself.
+  const run =
+    (action: (context: Context, args: unknown[]) => Promise<ExitCode>) =>
+    async (...args: unknown[]): Promise<void> => {
+      const globals = program.opts<GlobalOptions>()
+      const output = new Output({ json: globals.json === true, quiet: globals.quiet === true, stdout, stderr })
+      context = createContext(output, globals, signal)
+      code = await action(context, args.slice(0, -1))
+    }
+
+  program
+    .command('backup')
+    .description('back up a folder (incremental against its last snapshot) and print its URL')
+    .argument('<dir>', 'folder to back up')
+    .option('-e, --exclude <glob>', 'leave out matching paths (repeatable; "*.tmp", "build/", "src/**/*.o")', collect)
+    .option('--full', 'read every file, ignoring the previous snapshot')
+    .addOption(
+      new Option('--passphrase <text>', 'encrypt the snapshot root with a passphrase').env('LIBERNET_PASSPHRASE'),
+    )
+    .action(run((ctx, [dir, opts]) => backupCommand(dir as string, opts as BackupCommandOptions, ctx)))
+
+  program
+    .command('restore')
+    .description('restore a snapshot (or a folder or file inside it) into a directory')
+    .argument('<url>', 'snapshot URL, optionally with a path inside it')
+    .argument('<dir>', 'target directory (created if needed)')
+    .option('--verify', 'also check the content of files that look up to date')
+    .option('--fsync', 'fsync each file before it is renamed into place (survives a power cut; slower)')
+    .option('--external-links', 'recreate symlinks that point outside DIR instead of refusing the restore')
+    .action(
+      run((ctx, [url, dir, opts]) => restoreCommand(url as string, dir as string, opts as RestoreCommandOptions, ctx)),
+    )
+
+  program
+    .command('ls')
+    .description('list a snapshot: files with sizes and dates, empty directories, links')
+    .argument('<url>', 'snapshot URL, optionally with a path inside it')
+    .action(run((ctx, [url]) => lsCommand(url as string, ctx)))
+
+  program
+    .command('cat')
+    .description('print a file of a snapshot, or a block')
+    .argument('<url>', 'file URL (snapshot URL + path), content URL or /sha256/{id}')
+    .action(run((ctx, [url]) => catCommand(url as string, ctx)))
+
+  program
+    .command('put')
+    .description('store one file and print its URL')
+    .argument('<file>')
+    .action(run((ctx, [file]) => putCommand(file as string, ctx)))
+
+  program
+    .command('get')
+    .description('fetch one file into OUT (default: its name in the current directory; - for stdout)')
+    .argument('<url>')
+    .argument('[out]')
+    .action(run((ctx, [url, out]) => getCommand(url as string, out as string | undefined, ctx)))
+
+  program
+    .command('check')
+    .description('verify the store and every recorded snapshot')
+    .option('--read-data', 'also decrypt every block of every snapshot')
+    .action(run((ctx, [opts]) => checkCommand(opts as { readData?: boolean }, ctx)))
+
+  program
+    .command('snapshots')
+    .description('backup history, per folder')
+    .argument('[dir]', 'only this folder')
+    .action(run((ctx, [dir]) => snapshotsCommand(dir as string | undefined, ctx)))
+
+  program
+    .command('import')
+    .description('import blocks from a directory (flat, or a store of the original Python Libernet), verifying each')
+    .argument('<path>')
+    .action(run((ctx, [path]) => importCommand(path as string, ctx)))
+
+  for (const [name, description, argument] of [
+    ['start', 'run the node and its HTTP gateway', undefined],
+    ['peers', 'list connected peers', undefined],
+    ['status', "show the node's status", undefined],
+    ['like', 'blocks whose ids are closest to ID', '<id>'],
+  ] as const) {
+    const command = program.command(name).description(`${description} (needs a running node)`).allowUnknownOption()
+    if (argument !== undefined) command.argument(argument)
+    command.action(run(async () => needsRunningNode(name)))
   }
-  process.stderr.write(`libernet: '${command}' is not available yet in this version\n\n${HELP}`)
-  return 64
+
+  try {
+    if (argv.length === 0) {
+      program.outputHelp()
+      return EXIT.ok
+    }
+    await program.parseAsync(argv, { from: 'user' })
+  } catch (err) {
+    code = exitCodeOf(err)
+    if (!(err instanceof CommanderError)) {
+      const message = err instanceof AbortError ? 'interrupted' : describeError(err)
+      stderr.write(`libernet: ${message}\n`)
+      if (code === EXIT.error && process.env.LIBERNET_DEBUG !== undefined && err instanceof Error) {
+        stderr.write(`${err.stack}\n`)
+      }
+    }
+  } finally {
+    await context?.close()
+  }
+  return code
 }

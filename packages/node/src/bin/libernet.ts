@@ -1,4 +1,18 @@
 #!/usr/bin/env node
 import { main } from '../cli.ts'
 
-process.exitCode = await main(process.argv.slice(2))
+// Ctrl-C cancels the command cleanly (temporary files removed, exit 130); a second one exits at once.
+const controller = new AbortController()
+process.on('SIGINT', () => {
+  if (controller.signal.aborted) process.exit(130)
+  controller.abort(new Error('interrupted'))
+})
+process.on('SIGTERM', () => controller.abort(new Error('terminated')))
+
+// `libernet ls URL | head` closes stdout early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+  throw err
+})
+
+process.exitCode = await main(process.argv.slice(2), { signal: controller.signal })

@@ -1,0 +1,368 @@
+import type { BigIntStats } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import {
+  type BundleFile,
+  type BundlePart,
+  type CodecPool,
+  contentUrl,
+  type FastCdcOptions,
+  posixSecondsFromNs,
+  throwIfAborted,
+} from '@libernet/core'
+import { bundleFiles, type ContentContext, openBundle, partTarget } from '../content.ts'
+import { NotADirectoryError } from '../errors.ts'
+import type { SnapshotLog } from '../snapshots.ts'
+import type { EngineStore } from '../store.ts'
+import { BlockWriter } from './block-writer.ts'
+import { BundleWriter } from './bundle-writer.ts'
+import { compileExcludes } from './exclude.ts'
+import { PriorCursor } from './prior.ts'
+import { readFileContents } from './read-file.ts'
+import { walk } from './walk.ts'
+
+export interface BackupOptions {
+  store: EngineStore
+  pool: CodecPool
+  /** Where the folder's history is kept: the latest snapshot is the prior, and the new one is recorded. */
+  snapshots?: SnapshotLog
+  /** The snapshot to be incremental against; default: the latest in `snapshots`. `null`: a full backup. */
+  prior?: string | null
+  /** `--exclude` globs (see compileExcludes). */
+  exclude?: readonly string[]
+  /** Absolute paths never backed up (the data directory). */
+  skipAbsolute?: readonly string[]
+  /** Encrypt the top bundle with this passphrase instead of convergently. */
+  passphrase?: string
+  /** FastCDC sizes (default: core's 64 KiB / 256 KiB / 1 MiB − 16). */
+  chunker?: Omit<FastCdcOptions, 'signal' | 'emptyChunk'>
+  /** zlib level for compressible chunks (default 1). */
+  level?: number
+  /** Plaintext bytes in the encode/store stage at once (default 8 MiB). */
+  inFlightBytes?: number
+  /** Times a file that changes while read is read again before it is kept as read (default 3). */
+  retries?: number
+  signal?: AbortSignal
+  /** Updated in place as the backup goes; read it as often as you like. */
+  progress?: BackupProgress
+  onWarning?: (warning: BackupWarning) => void
+}
+
+export interface BackupProgress {
+  files: number
+  bytesRead: number
+  /** Bytes of content accounted for: read, or reused unread from the prior snapshot. */
+  bytesDone: number
+  bytesStored: number
+  reusedFiles: number
+  problems: number
+}
+
+export interface BackupWarning {
+  path: string
+  kind: 'unreadable' | 'changed' | 'special' | 'prior'
+  message: string
+}
+
+export interface BackupResult {
+  /** URL of the snapshot's top bundle. */
+  url: string
+  folder: string
+  prior: string | null
+  files: number
+  /** Empty directories and directory links recorded. */
+  directories: number
+  /** Bytes of file content in the snapshot. */
+  bytes: number
+  /** Bytes read from disk (new or changed files). */
+  bytesRead: number
+  /** Bytes of unchanged files taken from the prior snapshot without reading them. */
+  bytesReused: number
+  /** Bytes added to the store: new blocks, sub-bundles and the top bundle. */
+  storedBytes: number
+  newBlocks: number
+  readFiles: number
+  reusedFiles: number
+  /** Files left out because they could not be read. */
+  skipped: Array<{ path: string; reason: string }>
+  /** Files that kept changing while read; the last reading is in the snapshot. */
+  changed: string[]
+  /** Sockets, FIFOs and devices, not backed up. */
+  ignored: number
+  seconds: number
+}
+
+export function createBackupProgress(): BackupProgress {
+  return { files: 0, bytesRead: 0, bytesDone: 0, bytesStored: 0, reusedFiles: 0, problems: 0 }
+}
+
+/** Most files whose blocks may still be encoding while later files are read. */
+const MAX_PENDING_FILES = 1024
+
+interface PendingFile {
+  path: string
+  file: Promise<BundleFile | undefined>
+}
+
+/**
+ * Backs up a folder: walks it in bundle order, reuses the parts of files
+ * whose size and mtime match the prior snapshot (without reading them),
+ * reads, chunks (FastCDC), encrypts and stores the rest, writes the bundle
+ * in sub-bundles as it fills, pins the snapshot and records it.
+ */
+export async function backup(folder: string, options: BackupOptions): Promise<BackupResult> {
+  const started = performance.now()
+  const root = resolve(folder)
+  const rootStats = await stat(root).catch((err: NodeJS.ErrnoException) => {
+    throw new NotADirectoryError(`cannot back up ${root}: ${err.code ?? err.message}`, { cause: err })
+  })
+  if (!rootStats.isDirectory()) throw new NotADirectoryError(`cannot back up ${root}: not a directory`)
+
+  const { store, pool, signal } = options
+  const progress = options.progress ?? createBackupProgress()
+  const warn = (warning: BackupWarning): void => {
+    progress.problems++
+    options.onWarning?.(warning)
+  }
+  const context: ContentContext = { store, pool, signal }
+  const prior = options.prior !== undefined ? options.prior : ((await options.snapshots?.latest(root))?.url ?? null)
+  const cursor = prior === null ? undefined : await openPrior(context, prior, warn)
+
+  const writer = new BlockWriter({
+    store,
+    pool,
+    signal,
+    inFlightBytes: options.inFlightBytes,
+    level: options.level,
+  })
+  const bundle = new BundleWriter(async (json) => (await writer.storeContent(json)).url)
+  const result: Omit<BackupResult, 'url' | 'seconds' | 'storedBytes' | 'newBlocks'> = {
+    folder: root,
+    prior,
+    files: 0,
+    directories: 0,
+    bytes: 0,
+    bytesRead: 0,
+    bytesReused: 0,
+    readFiles: 0,
+    reusedFiles: 0,
+    skipped: [],
+    changed: [],
+    ignored: 0,
+  }
+  const pending: PendingFile[] = []
+  const flush = async (limit: number): Promise<void> => {
+    while (pending.length > limit) {
+      const next = pending.shift()!
+      const file = await next.file
+      if (file === undefined) continue
+      await bundle.add(next.path, file)
+      result.files++
+      result.bytes += file.size
+      progress.files = result.files
+      progress.bytesStored = writer.stats.newBytes
+    }
+  }
+  const onRead = (bytes: number): void => {
+    progress.bytesRead += bytes
+    progress.bytesDone += bytes
+  }
+  /** Reads a file and starts storing it; resolves once it is read, to a holder of the finished entry's promise. */
+  const readAndStore = async (
+    path: string,
+    absolute: string,
+    describe: (stats: BigIntStats, size: number) => Omit<BundleFile, 'parts' | 'size'>,
+  ): Promise<{ file: Promise<BundleFile | undefined> }> => {
+    const retries = options.retries ?? 3
+    for (let attempt = 0; ; attempt++) {
+      throwIfAborted(signal)
+      let contents: Awaited<ReturnType<typeof readFileContents>>
+      try {
+        contents = await readFileContents(absolute, { writer, chunker: options.chunker, signal, onRead })
+      } catch (err) {
+        const error = err as NodeJS.ErrnoException
+        if (error.code === undefined || error.syscall === undefined) throw err
+        result.skipped.push({ path, reason: `${error.code}: ${error.message}` })
+        warn({ path, kind: 'unreadable', message: error.message })
+        return { file: Promise.resolve(undefined) }
+      }
+      result.bytesRead += contents.size
+      if (!contents.stable && attempt < retries) {
+        // Its blocks are stored already; they cost only space until the next gc.
+        await Promise.allSettled(contents.parts)
+        continue
+      }
+      if (!contents.stable) {
+        result.changed.push(path)
+        warn({ path, kind: 'changed', message: 'changed while it was read; the last reading was kept' })
+      }
+      result.readFiles++
+      const { size, stats } = contents
+      const file = Promise.all(contents.parts).then((parts) => ({ ...describe(stats, size), size, parts }))
+      file.catch(() => {})
+      return { file }
+    }
+  }
+
+  try {
+    for await (const entry of walk(root, {
+      exclude: compileExcludes(options.exclude ?? []),
+      skipAbsolute: options.skipAbsolute,
+      signal,
+    })) {
+      switch (entry.kind) {
+        case 'file': {
+          const previous = await cursor?.find(entry.path)
+          const reused = await reuse(context, previous, entry.stats, undefined)
+          if (reused !== undefined) {
+            const file: BundleFile = { ...fileMetadata(entry.stats), size: reused.size, parts: reused.parts }
+            countReused(file.size)
+            pending.push({ path: entry.path, file: Promise.resolve(file) })
+          } else {
+            const { file } = await readAndStore(entry.path, entry.absolute, (stats) => fileMetadata(stats))
+            pending.push({ path: entry.path, file })
+          }
+          break
+        }
+        case 'link': {
+          const previous = await cursor?.find(entry.path)
+          const { target, stats } = entry
+          if (stats === undefined) {
+            // Dangling, or pointing at something that is not a file: the link alone.
+            const file: BundleFile = { mtime: mtimeOf(entry.linkStats), size: 0, parts: [], link: target }
+            pending.push({ path: entry.path, file: Promise.resolve(file) })
+            break
+          }
+          const reused = await reuse(context, previous, stats, target)
+          if (reused !== undefined) {
+            countReused(reused.size)
+            const file: BundleFile = { ...fileMetadata(stats), size: reused.size, parts: reused.parts, link: target }
+            pending.push({ path: entry.path, file: Promise.resolve(file) })
+          } else {
+            const { file } = await readAndStore(entry.path, entry.absolute, (read) => ({
+              ...fileMetadata(read),
+              link: target,
+            }))
+            pending.push({ path: entry.path, file })
+          }
+          break
+        }
+        case 'directory-link':
+          bundle.addDirectory(entry.path, entry.target)
+          result.directories++
+          break
+        case 'empty-directory':
+          bundle.addDirectory(entry.path, null)
+          result.directories++
+          break
+        case 'special':
+          result.ignored++
+          warn({ path: entry.path, kind: 'special', message: 'not a regular file, link or directory; not backed up' })
+          progress.problems--
+          break
+        case 'error':
+          result.skipped.push({ path: entry.path, reason: entry.error.message })
+          warn({ path: entry.path, kind: 'unreadable', message: entry.error.message })
+          break
+      }
+      await flush(MAX_PENDING_FILES)
+    }
+    await flush(0)
+  } catch (err) {
+    // Let encodes already started settle before the caller closes the pool under them.
+    await Promise.allSettled(pending.map((item) => item.file))
+    throw err
+  } finally {
+    await cursor?.close()
+  }
+
+  const { top } = await bundle.finish(prior ?? undefined)
+  let url: string
+  let topBytes = 0
+  if (options.passphrase !== undefined) {
+    const block = await pool.encode('passphrase', top, { passphrase: options.passphrase, signal })
+    if (await store.put(block.id, block.bytes, { signal })) topBytes = block.bytes.byteLength
+    url = contentUrl('passphrase', block.id, block.key!)
+  } else {
+    url = (await writer.storeContent(top)).url
+  }
+  const storedBytes = writer.stats.newBytes + topBytes
+  await store.pin(url, `backup:${root}`)
+  const seconds = (performance.now() - started) / 1000
+  const summary: BackupResult = {
+    ...result,
+    url,
+    storedBytes,
+    newBlocks: writer.stats.newBlocks,
+    seconds,
+  }
+  progress.bytesStored = storedBytes
+  await options.snapshots?.record(root, {
+    url,
+    time: new Date().toISOString(),
+    files: summary.files,
+    bytes: summary.bytes,
+    stored: storedBytes,
+    ...(prior !== null ? { prior } : {}),
+    ...(summary.skipped.length > 0 ? { skipped: summary.skipped.length } : {}),
+  })
+  return summary
+
+  function countReused(size: number): void {
+    result.reusedFiles++
+    result.bytesReused += size
+    progress.reusedFiles++
+    progress.bytesDone += size
+  }
+}
+
+async function openPrior(
+  context: ContentContext,
+  prior: string,
+  warn: (warning: BackupWarning) => void,
+): Promise<PriorCursor | undefined> {
+  try {
+    const top = await openBundle(context, prior)
+    return new PriorCursor(bundleFiles(context, top, prior))
+  } catch (err) {
+    warn({
+      path: '',
+      kind: 'prior',
+      message: `cannot read the previous snapshot (${(err as Error).message}); every file is read`,
+    })
+    return undefined
+  }
+}
+
+/** The previous entry's parts, when the file is unchanged (same size and mtime) and all its blocks are still stored. */
+async function reuse(
+  context: ContentContext,
+  previous: BundleFile | undefined,
+  stats: BigIntStats,
+  link: string | undefined,
+): Promise<{ size: number; parts: BundlePart[] } | undefined> {
+  if (previous === undefined || previous.link !== link) return undefined
+  if (BigInt(previous.size) !== stats.size || !sameMtime(previous.mtime, mtimeOf(stats))) return undefined
+  if (previous.size > 0 && previous.parts.length === 0) return undefined
+  for (const part of previous.parts) {
+    if (!(await context.store.has(partTarget(part.url).id))) return undefined
+  }
+  return { size: previous.size, parts: previous.parts }
+}
+
+/** Bundles keep mtimes as float seconds since 2001: equal within what that float can hold. */
+function sameMtime(a: number, b: number): boolean {
+  return Math.abs(a - b) < 2e-6
+}
+
+function mtimeOf(stats: BigIntStats): number {
+  return posixSecondsFromNs(stats.mtimeNs)
+}
+
+function fileMetadata(stats: BigIntStats): Omit<BundleFile, 'parts' | 'size'> {
+  const metadata: Omit<BundleFile, 'parts' | 'size'> = { mtime: mtimeOf(stats) }
+  const mode = Number(stats.mode)
+  if ((mode & 0o100) !== 0) metadata.executable = true
+  if ((mode & 0o200) === 0) metadata.readonly = true
+  return metadata
+}

@@ -1,0 +1,42 @@
+import { checkRepository } from '../check.ts'
+import type { CommandContext } from './context.ts'
+import { EXIT, type ExitCode } from './exit-codes.ts'
+
+export async function checkCommand(options: { readData?: boolean }, context: CommandContext): Promise<ExitCode> {
+  const { output } = context
+  const repo = await context.repo()
+  const result = await checkRepository({
+    store: repo.store,
+    pool: repo.pool,
+    snapshots: repo.snapshots,
+    verifyStore: () => repo.verifyStore({ signal: context.signal }),
+    roots: repo.blockstore.pins().map(({ owner, url }) => ({ owner, url })),
+    readData: options.readData === true,
+    signal: context.signal,
+  })
+  const missing = result.snapshots.reduce((sum, snapshot) => sum + snapshot.missing.length, 0)
+  const corrupt =
+    (result.store?.corrupt.length ?? 0) + result.snapshots.reduce((sum, snapshot) => sum + snapshot.corrupt.length, 0)
+  const unreadable = result.snapshots.filter(
+    (snapshot) => snapshot.error !== undefined && snapshot.missing.length === 0,
+  )
+  output.result({ ...result, missing, corrupt, ok: missing === 0 && corrupt === 0 && unreadable.length === 0 })
+  if (result.store !== undefined) {
+    output.line(`store: ${result.store.checked} blocks verified, ${result.store.corrupt.length} corrupt`)
+    for (const id of result.store.corrupt) output.error(`corrupt block /sha256/${id}`)
+  }
+  for (const snapshot of result.snapshots) {
+    const state =
+      snapshot.error !== undefined
+        ? `UNREADABLE (${snapshot.error})`
+        : snapshot.missing.length > 0 || snapshot.corrupt.length > 0
+          ? `${snapshot.missing.length} missing and ${snapshot.corrupt.length} corrupt blocks`
+          : 'ok'
+    output.line(`${snapshot.folder}  ${snapshot.url}  ${snapshot.files} files, ${snapshot.parts} parts: ${state}`)
+    for (const id of snapshot.missing) output.error(`  missing /sha256/${id}`)
+    for (const id of snapshot.corrupt) output.error(`  corrupt /sha256/${id}`)
+  }
+  if (corrupt > 0 || unreadable.length > 0) return EXIT.verification
+  if (missing > 0) return EXIT.missingBlocks
+  return EXIT.ok
+}

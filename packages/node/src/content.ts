@@ -1,0 +1,110 @@
+import {
+  type Bundle,
+  type BundleFile,
+  type BundleFileEntry,
+  type CodecPool,
+  type ContentUrl,
+  iterateBundleFiles,
+  type LibernetUrl,
+  parseBundle,
+  parseUrl,
+} from '@libernet/core'
+import { MissingBlocksError, NotFoundError } from './errors.ts'
+import type { EngineStore } from './store.ts'
+
+/** What reading content needs: where blocks are, and the workers that decode them. */
+export interface ContentContext {
+  store: EngineStore
+  pool: CodecPool
+  signal?: AbortSignal
+}
+
+/** A block URL as found in bundles: a plain block, or encrypted content with its key. */
+export function partTarget(url: string): { mode: 'plain' | 'convergent' | 'passphrase'; id: string; key?: string } {
+  const parsed = parseUrl(url)
+  if (parsed.kind === 'block') return { mode: 'plain', id: parsed.id }
+  if (parsed.kind === 'content') return { mode: parsed.mode, id: parsed.id, key: parsed.key }
+  throw new NotFoundError(`${url} is a like query, not content`)
+}
+
+/** The stored bytes of a block, or a {@link MissingBlocksError}. */
+export async function loadStored(context: ContentContext, id: string): Promise<Uint8Array> {
+  const stored = await context.store.get(id, { signal: context.signal })
+  if (stored === undefined) throw new MissingBlocksError([id], `block ${id} is not in the store`)
+  return stored
+}
+
+/** The plaintext of one block URL (`/sha256/{id}` plain, or encrypted with its key). */
+export async function loadPlaintext(context: ContentContext, url: string): Promise<Uint8Array> {
+  const { mode, id, key } = partTarget(url)
+  const stored = await loadStored(context, id)
+  return context.pool.decode(mode, stored, id, key, { transfer: true, signal: context.signal })
+}
+
+/** Opens a bundle: decodes and validates its top level (sub-bundles are read as they are walked). */
+export async function openBundle(context: ContentContext, url: string | ContentUrl): Promise<Bundle> {
+  const text = typeof url === 'string' ? url : rootOf(url)
+  return parseBundle(await loadPlaintext(context, text))
+}
+
+/** The URL of the block itself, without a path inside it. */
+export function rootOf(url: ContentUrl): string {
+  return `/sha256/${url.id}/${url.mode === 'convergent' ? 'aes256' : 'passphrase'}/${url.key}`
+}
+
+/** Every file of a bundle and its sub-bundles, validated across pieces. */
+export function bundleFiles(
+  context: ContentContext,
+  top: Bundle,
+  url: string,
+): AsyncGenerator<BundleFileEntry, void, undefined> {
+  return iterateBundleFiles(top, (sub) => loadPlaintext(context, sub), { url, signal: context.signal })
+}
+
+/** Parses a URL given on the command line, accepting a gateway's http(s) URL too. */
+export function parseContentUrl(text: string): LibernetUrl {
+  return parseUrl(text)
+}
+
+/** A file found in a bundle by its path. */
+export async function findFile(
+  context: ContentContext,
+  top: Bundle,
+  url: string,
+  path: string,
+): Promise<BundleFile | undefined> {
+  const direct = top.files.get(path)
+  if (direct !== undefined) return direct
+  if (top.bundles === undefined) return undefined
+  for await (const entry of bundleFiles(context, top, url)) {
+    if (entry.path === path) return entry.file
+  }
+  return undefined
+}
+
+/**
+ * The plaintext of a file, part after part, with a few parts fetched and
+ * decoded ahead (in parallel in the worker pool) of the one being consumed.
+ */
+export async function* fileContents(
+  context: ContentContext,
+  file: BundleFile,
+  ahead = 4,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const window: Array<Promise<Uint8Array>> = []
+  let next = 0
+  const fill = (): void => {
+    while (window.length < ahead && next < file.parts.length) {
+      const part = file.parts[next++]!
+      const loading = part.size === 0 ? Promise.resolve(new Uint8Array(0)) : loadPlaintext(context, part.url)
+      loading.catch(() => {})
+      window.push(loading)
+    }
+  }
+  fill()
+  while (window.length > 0) {
+    const bytes = await window.shift()!
+    fill()
+    yield bytes
+  }
+}

@@ -1,0 +1,69 @@
+import { mkdir } from 'node:fs/promises'
+import { LibernetBlockstore } from '@libernet/blockstore'
+import { type BlockId, CodecPool } from '@libernet/core'
+import { blocksDir, snapshotsDir } from './data-dir.ts'
+import { SnapshotLog } from './snapshots.ts'
+import type { EngineStore } from './store.ts'
+
+/** An open data directory: its block store, its snapshot history and a worker pool for the codec. */
+export interface Repo {
+  dataDir: string
+  store: EngineStore
+  snapshots: SnapshotLog
+  pool: CodecPool
+  /** The local block store itself (stats, gc, like...). */
+  blockstore: LibernetBlockstore
+  /** Checks every stored block against its id (corrupt ones are quarantined). */
+  verifyStore(options?: { signal?: AbortSignal }): Promise<{ checked: number; corrupt: string[] }>
+  close(): Promise<void>
+}
+
+export interface OpenRepoOptions {
+  /** Worker threads for hashing, compression and encryption (default: one per core). */
+  workers?: number
+}
+
+/** Opens (creating if needed) the data directory's local store. */
+export async function openRepo(dataDir: string, options: OpenRepoOptions = {}): Promise<Repo> {
+  await mkdir(dataDir, { recursive: true })
+  const blockstore = await LibernetBlockstore.open({ path: blocksDir(dataDir) })
+  const pool = new CodecPool(options.workers !== undefined ? { size: options.workers } : {})
+  return {
+    dataDir,
+    store: blockstoreAdapter(blockstore),
+    snapshots: new SnapshotLog(snapshotsDir(dataDir)),
+    pool,
+    blockstore,
+    async verifyStore(verifyOptions = {}) {
+      const report = await blockstore.verify(verifyOptions)
+      return { checked: report.checked, corrupt: report.corrupt }
+    },
+    async close() {
+      await pool.close()
+      await blockstore.close()
+    },
+  }
+}
+
+/** The engine's view of a local blockstore: a missing block is `undefined`, not an error. */
+export function blockstoreAdapter(blockstore: LibernetBlockstore): EngineStore {
+  return {
+    has: async (id: BlockId) => blockstore.hasBlock(id),
+    async get(id: BlockId, options = {}) {
+      try {
+        return await blockstore.getBlock(id, options)
+      } catch (err) {
+        if ((err as Error).name === 'NotFoundError') return undefined
+        throw err
+      }
+    },
+    put: (id: BlockId, bytes: Uint8Array, options = {}) => blockstore.putBlock(id, bytes, options),
+    async pin(url: string, owner: string) {
+      await blockstore.pin(url, owner)
+    },
+    async unpin(url: string, owner: string) {
+      await blockstore.unpin(url, owner)
+    },
+    close: () => blockstore.close(),
+  }
+}

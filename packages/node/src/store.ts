@@ -1,0 +1,19 @@
+import type { BlockId } from '@libernet/core'
+
+/**
+ * What the backup and restore engine needs from a block store. The local
+ * `@libernet/blockstore` provides it today; a running node (network fetches,
+ * replication) will provide the same interface later, so the engine does not
+ * change when blocks start coming from peers.
+ */
+export interface EngineStore {
+  has(id: BlockId, options?: { signal?: AbortSignal }): Promise<boolean>
+  /** The stored bytes, or `undefined` when the block is not available. */
+  get(id: BlockId, options?: { signal?: AbortSignal }): Promise<Uint8Array | undefined>
+  /** Stores a block (verified against its id); resolves to true when it was not there before. */
+  put(id: BlockId, bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<boolean>
+  /** Keeps a snapshot's blocks (the root and everything it refers to) from eviction. */
+  pin(rootUrl: string, owner: string): Promise<void>
+  unpin?(rootUrl: string, owner: string): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,344 @@
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import {
+  type BlockId,
+  type BundleFile,
+  CodecPool,
+  createBundle,
+  encodeConvergent,
+  iterateBundleFiles,
+  MAX_BUNDLE_SIZE,
+  parseBundle,
+  parseUrl,
+  serializeBundle,
+} from '@libernet/core'
+import fc from 'fast-check'
+import { backup } from '../src/backup/backup.ts'
+import { BundleWriter } from '../src/backup/bundle-writer.ts'
+import { compileExcludes } from '../src/backup/exclude.ts'
+import { walk } from '../src/backup/walk.ts'
+import { needsRunningNode } from '../src/cli/unavailable.ts'
+import { loadStored } from '../src/content.ts'
+import { blockIdOfFile } from '../src/import.ts'
+import { assertLinkInside } from '../src/restore/safe-path.ts'
+import { writeRegularFile } from '../src/restore/writer.ts'
+import { SnapshotLog } from '../src/snapshots.ts'
+import type { EngineStore } from '../src/store.ts'
+import { compareCodePoints } from '../src/util/code-points.ts'
+import { Semaphore } from '../src/util/semaphore.ts'
+import { scratch } from './helpers.ts'
+
+/** A store in memory, for the engine's own logic (the blockstore has its own tests). */
+function memoryStore(): EngineStore & { blocks: Map<BlockId, Uint8Array> } {
+  const blocks = new Map<BlockId, Uint8Array>()
+  return {
+    blocks,
+    has: async (id) => blocks.has(id),
+    get: async (id) => blocks.get(id),
+    put: async (id, bytes) => {
+      if (blocks.has(id)) return false
+      blocks.set(id, bytes.slice())
+      return true
+    },
+    pin: async () => {},
+    close: async () => {},
+  }
+}
+
+function storeJson(store: ReturnType<typeof memoryStore>): (json: Uint8Array) => Promise<string> {
+  return async (json) => {
+    const block = encodeConvergent(json)
+    await store.put(block.id, block.bytes)
+    return `/sha256/${block.id}/aes256/${block.key}`
+  }
+}
+
+function loader(store: ReturnType<typeof memoryStore>) {
+  return async (url: string): Promise<Uint8Array> => {
+    const parsed = parseUrl(url)
+    if (parsed.kind !== 'content') throw new Error('not content')
+    const { decodeBlock } = await import('@libernet/core')
+    return decodeBlock('convergent', store.blocks.get(parsed.id)!, parsed.id, parsed.key)
+  }
+}
+
+const PART = { url: `/sha256/${'1'.repeat(64)}/aes256/${'2'.repeat(64)}`, size: 10 }
+const file = (mtime: number): BundleFile => ({ size: 10, mtime, parts: [PART] })
+
+describe('code point order', () => {
+  it('orders like Python sorts str (astral characters after U+FFFF)', () => {
+    const codePoints = (text: string): number[] => Array.from(text, (char) => char.codePointAt(0)!)
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'grapheme' }), (a, b) => {
+        const expected = Math.sign(
+          (() => {
+            const x = codePoints(a)
+            const y = codePoints(b)
+            for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!
+            return x.length - y.length
+          })(),
+        )
+        assert.equal(Math.sign(compareCodePoints(a, b)), expected)
+      }),
+    )
+    assert.ok(compareCodePoints('\u{1F389}', '\uFFFD') > 0)
+  })
+})
+
+describe('walk', () => {
+  const work = scratch('walk')
+  after(() => work.cleanup())
+
+  it('yields entries in code point order of their full paths, with empty directories and links', async () => {
+    const root = join(work.dir, 'tree')
+    for (const path of ['a-b', 'a/b', 'a/c/d', 'a.txt', 'b\uFFFD', 'b\u{1F389}', 'z']) {
+      mkdirSync(join(root, path, '..'), { recursive: true })
+      writeFileSync(join(root, path), path)
+    }
+    mkdirSync(join(root, 'empty/inner'), { recursive: true })
+    symlinkSync('a', join(root, 'dirlink'))
+    symlinkSync('z', join(root, 'filelink'))
+    execFileSync('mkfifo', [join(root, 'pipe')])
+    const entries = []
+    for await (const entry of walk(root)) entries.push(`${entry.kind}:${entry.path}`)
+    assert.deepEqual(entries, [
+      'file:a-b',
+      'file:a.txt',
+      'file:a/b',
+      'file:a/c/d',
+      'file:b\uFFFD',
+      'file:b\u{1F389}',
+      'directory-link:dirlink',
+      'empty-directory:empty/inner',
+      'empty-directory:empty',
+      'link:filelink',
+      'special:pipe',
+      'file:z',
+    ])
+  })
+
+  it('leaves out excluded names, paths and directories, and the data directory', async () => {
+    const root = join(work.dir, 'excludes')
+    for (const path of ['keep.txt', 'x.tmp', 'sub/y.tmp', 'build/out.o', 'src/build', 'cache/c', 'data/blocks/b']) {
+      mkdirSync(join(root, path, '..'), { recursive: true })
+      writeFileSync(join(root, path), path)
+    }
+    const exclude = compileExcludes(['*.tmp', 'build/', 'cache'])
+    const paths = []
+    for await (const entry of walk(root, { exclude, skipAbsolute: [join(root, 'data')] })) paths.push(entry.path)
+    // sub/ keeps its place as an empty directory: only its file was excluded.
+    assert.deepEqual(paths, ['keep.txt', 'src/build', 'sub'])
+  })
+})
+
+describe('restore path safety', () => {
+  it('accepts links that stay inside the restore', () => {
+    for (const [path, target] of [
+      ['a', 'b'],
+      ['dir/link', '../file'],
+      ['d/e/f', '../../x/y'],
+      ['l', './here'],
+    ] as const) {
+      assertLinkInside(path, target)
+    }
+  })
+
+  it('refuses absolute links, links that leave, and ".." after a name (UnsafePathError)', () => {
+    for (const [path, target] of [
+      ['a', '/etc/passwd'],
+      ['a', '..'],
+      ['dir/link', '../../x'],
+      ['l', 'sub/../../x'],
+      ['l', 'r/..'],
+      ['l', ''],
+    ] as const) {
+      assert.throws(() => assertLinkInside(path, target), { name: 'UnsafePathError' }, `${path} -> ${target}`)
+    }
+  })
+})
+
+describe('BundleWriter', () => {
+  it('writes a small tree as one bundle, byte for byte as the serializer', async () => {
+    const store = memoryStore()
+    const writer = new BundleWriter(storeJson(store))
+    const files: Array<[string, BundleFile]> = [
+      ['a.txt', file(1_600_000_000.5)],
+      ['dir/\u00e9', file(1_600_000_001)],
+    ]
+    for (const [path, entry] of files) await writer.add(path, entry)
+    writer.addDirectory('empty', null)
+    const prior = `/sha256/${'3'.repeat(64)}/aes256/${'4'.repeat(64)}`
+    const result = await writer.finish(prior)
+    const expected = createBundle(files)
+    expected.directories = new Map([['empty', null]])
+    expected.prior = prior
+    assert.deepEqual(Buffer.from(result.top), Buffer.from(serializeBundle(expected)))
+    assert.equal(store.blocks.size, 0)
+  })
+
+  it('streams a large tree into sub-bundles of at most one block, readable in order', async () => {
+    const store = memoryStore()
+    const writer = new BundleWriter(storeJson(store))
+    const paths = Array.from({ length: 12_000 }, (_, i) => `dir-${i % 97}/file-${String(i).padStart(6, '0')}.txt`)
+    paths.sort(compareCodePoints)
+    for (const path of paths) await writer.add(path, file(1_600_000_000))
+    const result = await writer.finish()
+    assert.ok(result.subBundles.length >= 3)
+    const top = parseBundle(result.top)
+    assert.equal(top.files.size, 0)
+    const seen: string[] = []
+    for await (const entry of iterateBundleFiles(top, loader(store))) seen.push(entry.path)
+    assert.deepEqual(seen, paths)
+    for (const url of result.subBundles) {
+      assert.ok((await loader(store)(url)).byteLength <= MAX_BUNDLE_SIZE)
+    }
+  })
+
+  it('cuts pieces where the content says, so one changed file changes one or two pieces', async () => {
+    const paths = Array.from({ length: 12_000 }, (_, i) => `f${String(i).padStart(6, '0')}`)
+    const pieces = async (changed: string | undefined): Promise<string[]> => {
+      const writer = new BundleWriter(storeJson(memoryStore()))
+      for (const path of paths) await writer.add(path, file(path === changed ? 2 : 1))
+      return (await writer.finish()).subBundles
+    }
+    const before = await pieces(undefined)
+    const afterEdit = await pieces('f005000')
+    assert.equal(afterEdit.length, before.length)
+    const differing = afterEdit.filter((url, index) => url !== before[index]).length
+    assert.ok(differing >= 1 && differing <= 2, `${differing} pieces changed`)
+  })
+
+  it('refuses entries out of order', async () => {
+    const writer = new BundleWriter(storeJson(memoryStore()))
+    await writer.add('b', file(1))
+    await assert.rejects(writer.add('a', file(1)), RangeError)
+  })
+})
+
+describe('SnapshotLog', () => {
+  const work = scratch('snapshots')
+  after(() => work.cleanup())
+
+  it('keeps each folder history in order and survives reopening', async () => {
+    const log = new SnapshotLog(join(work.dir, 'snapshots'))
+    const url = (digit: string): string => `/sha256/${digit.repeat(64)}/aes256/${digit.repeat(64)}`
+    await log.record('/home/a', { url: url('1'), time: '2024-01-01T00:00:00Z', files: 1, bytes: 2, stored: 3 })
+    await log.record('/home/a', { url: url('2'), time: '2024-01-02T00:00:00Z', files: 1, bytes: 2, stored: 0 })
+    await log.record('/home/b', { url: url('3'), time: '2024-01-03T00:00:00Z', files: 5, bytes: 6, stored: 7 })
+    const reopened = new SnapshotLog(join(work.dir, 'snapshots'))
+    assert.equal((await reopened.latest('/home/a'))?.url, url('2'))
+    assert.deepEqual(
+      (await reopened.all()).map((history) => [history.folder, history.snapshots.length]),
+      [
+        ['/home/a', 2],
+        ['/home/b', 1],
+      ],
+    )
+    assert.equal(await reopened.latest('/nowhere'), undefined)
+  })
+
+  it('a damaged history file is a DataDirectoryError', async () => {
+    const directory = join(work.dir, 'damaged')
+    mkdirSync(directory)
+    writeFileSync(join(directory, `${'0'.repeat(32)}.json`), '{"version":1,')
+    await assert.rejects(new SnapshotLog(directory).all(), { name: 'DataDirectoryError' })
+  })
+})
+
+describe('Semaphore', () => {
+  it('never lets more than its capacity through', async () => {
+    const semaphore = new Semaphore(3)
+    let running = 0
+    let peak = 0
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        semaphore.use(1, async () => {
+          running++
+          peak = Math.max(peak, running)
+          await new Promise((resolve) => setTimeout(resolve, 1))
+          running--
+        }),
+      ),
+    )
+    assert.equal(peak, 3)
+    assert.equal(semaphore.available, 3)
+  })
+
+  it('a waiter whose signal aborts gets an AbortError', async () => {
+    const semaphore = new Semaphore(1)
+    await semaphore.acquire()
+    const controller = new AbortController()
+    const waiting = semaphore.acquire(1, controller.signal)
+    controller.abort()
+    await assert.rejects(waiting, { name: 'AbortError' })
+  })
+})
+
+describe('import layouts', () => {
+  const id = 'ab3'.padEnd(64, 'c')
+  it('recognizes flat, current and 2022 layouts, and nothing else', () => {
+    assert.equal(blockIdOfFile('blocks', id), id)
+    assert.equal(blockIdOfFile('ab3', id.slice(3)), id)
+    assert.equal(blockIdOfFile('ab', `${id}.raw`), id)
+    assert.equal(blockIdOfFile('aes256', `${id}.raw`), undefined, 'a 2022 plaintext cache')
+    assert.equal(blockIdOfFile('f58', `${id.slice(3)}.like.json`), undefined)
+    assert.equal(blockIdOfFile('x', id.toUpperCase()), undefined)
+  })
+})
+
+describe('typed errors of the engine', () => {
+  const work = scratch('errors')
+  after(() => work.cleanup())
+
+  it('MissingBlocksError names the missing block', async () => {
+    const pool = new CodecPool({ size: 1 })
+    try {
+      const id = '5'.repeat(64)
+      await assert.rejects(loadStored({ store: memoryStore(), pool }, id), (err: Error & { ids?: string[] }) => {
+        assert.equal(err.name, 'MissingBlocksError')
+        assert.deepEqual(err.ids, [id])
+        return true
+      })
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('NotADirectoryError for a backup of a file', async () => {
+    const path = join(work.dir, 'plain.txt')
+    writeFileSync(path, 'x')
+    const pool = new CodecPool({ size: 1 })
+    try {
+      await assert.rejects(backup(path, { store: memoryStore(), pool }), { name: 'NotADirectoryError' })
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('RestoreConflictError when a directory stands where a file goes', async () => {
+    const path = join(work.dir, 'occupied')
+    mkdirSync(path)
+    const pool = new CodecPool({ size: 1 })
+    try {
+      await assert.rejects(
+        writeRegularFile(path, file(1), {
+          context: { store: memoryStore(), pool },
+          budget: new Semaphore(1 << 20),
+          fsync: false,
+          verify: false,
+          zeroParts: new Set(),
+        }),
+        { name: 'RestoreConflictError' },
+      )
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('NodeUnavailableError for commands that need a node', () => {
+    assert.throws(() => needsRunningNode('peers'), { name: 'NodeUnavailableError' })
+  })
+})
