@@ -18,7 +18,16 @@ export default async function* summaryReporter(source: AsyncIterable<TestEvent>)
   for await (const event of source) {
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue
     const data = event.data
-    if (data.details.type === 'suite') continue
+    if (data.details.type === 'suite') {
+      // A suite fails on its own when its body throws (its tests then never run); a suite whose
+      // tests failed is already counted through them.
+      const error = 'error' in data.details ? (data.details.error as { failureType?: string }) : undefined
+      if (event.type === 'test:fail' && error?.failureType !== 'subtestsFailed') {
+        totals.failed++
+        totals.failures.push(`${data.file ?? ''}: ${data.name} (suite)`)
+      }
+      continue
+    }
     if (data.skip !== undefined || data.todo !== undefined) {
       totals.skipped++
     } else if (event.type === 'test:pass') {
