@@ -70,15 +70,16 @@ export async function backupCommand(
     partial,
   })
   output.line(result.url)
-  output.line(
+  // Only the URL goes to stdout, so `url=$(libernet backup DIR)` works; the summary is for people.
+  output.info(
     `  ${result.files} files (${result.readFiles} read, ${result.reusedFiles} unchanged), ${formatBytes(result.bytes)}; ${result.directories} empty directories and directory links`,
   )
-  output.line(
+  output.info(
     `  read ${formatBytes(result.bytesRead)}, stored ${formatBytes(result.storedBytes)} in ${result.newBlocks} new blocks, ${result.seconds.toFixed(1)} s (${megabytesPerSecond(result.bytesRead, result.seconds).toFixed(1)} MB/s)`,
   )
   if (result.skipped.length > 0)
-    output.line(`  ${result.skipped.length} file(s) could not be read and are not in this snapshot`)
-  if (result.changed.length > 0) output.line(`  ${result.changed.length} file(s) kept changing while read`)
+    output.warn(`${result.skipped.length} file(s) could not be read and are not in this snapshot`)
+  if (result.changed.length > 0) output.warn(`${result.changed.length} file(s) kept changing while read`)
   return partial ? EXIT.partial : EXIT.ok
 }
 
