@@ -45,13 +45,19 @@ import {
 } from './metadata.ts'
 import { orderedParallel } from './ordered-parallel.ts'
 import { type PinRoot, readPinsFile, writePinsFile } from './pins-file.ts'
+import { syncFileSystem } from './sync-fs.ts'
+
+/** Pending files from which one whole-file-system sync beats an fsync each. */
+const WHOLE_FS_SYNC_THRESHOLD = 64
 
 /**
  * When block data is fsynced before it becomes visible:
  *
  * - `'pinned'` (default): the owner's blocks (put with `pinnedBy`, or already
- *   pinned) are fsynced before the rename, and `pin()` fsyncs any block of the
- *   root that was written without it before recording the pin. Blocks kept
+ *   pinned) are fsynced before the rename, and `pin()` makes any block of the
+ *   root that was written without it durable before recording the pin (an
+ *   fsync each, or past a few dozen one syncfs(2) of the store's file system,
+ *   which gives the same guarantee for everything written before it). Blocks kept
  *   for others are renamed into place without an fsync: a process crash
  *   (SIGKILL) loses nothing either way, because the page cache survives it;
  *   a power cut may lose or truncate such a block, which costs only a
@@ -86,6 +92,11 @@ export interface LibernetBlockstoreOptions {
 
 export interface AbortOptions {
   signal?: AbortSignal
+}
+
+export interface GetBlockOptions extends AbortOptions {
+  /** false: skip hashing the bytes, for a caller that verifies them itself (default true). */
+  verify?: boolean
 }
 
 export interface PutBlockOptions extends AbortOptions {
@@ -237,8 +248,13 @@ export class LibernetBlockstore implements Blockstore {
   readonly #mutex = new KeyedMutex()
   readonly #dirs = new DirectorySyncer()
   readonly #access: AccessLog
-  /** Blocks renamed into place without an fsync since open (policy 'pinned'). */
-  readonly #unsynced = new Set<BlockId>()
+  /**
+   * Blocks renamed into place without an fsync since open (policy 'pinned'),
+   * each with the sequence number of its write: a whole-file-system sync
+   * covers exactly the writes numbered before it started.
+   */
+  readonly #unsynced = new Map<BlockId, number>()
+  #writes = 0
   readonly #operations = new Set<Promise<unknown>>()
   /** Shard directories known to exist (blockstore-fs never removes them). */
   readonly #shards = new Set<string>()
@@ -355,12 +371,19 @@ export class LibernetBlockstore implements Blockstore {
     return this.#track(this.#mutex.run(id, () => this.#put(id, bytes, options)))
   }
 
-  /** The block's stored bytes, verified against its id. Missing: NotFoundError; corrupt on disk: CorruptBlockError (and quarantined). */
-  async getBlock(id: BlockId, options: AbortOptions = {}): Promise<Uint8Array> {
+  /**
+   * The block's stored bytes, verified against its id. Missing: NotFoundError;
+   * corrupt on disk: CorruptBlockError (and quarantined). With `verify: false`
+   * the bytes are returned unchecked, for a caller that verifies them anyway
+   * (decoding checks sha256(stored) against the id): such a caller must not
+   * use bytes that fail its check, and reads the block again verified so a
+   * corrupt file is quarantined and reported.
+   */
+  async getBlock(id: BlockId, options: GetBlockOptions = {}): Promise<Uint8Array> {
     this.#assertOpen()
     throwIfAborted(options.signal)
     parseBlockId(id)
-    const bytes = await this.#readVerified(id)
+    const bytes = options.verify === false ? await this.#readUnverified(id) : await this.#readVerified(id)
     this.#access.record(id, toKey(id), this.#now())
     return bytes
   }
@@ -706,7 +729,7 @@ export class LibernetBlockstore implements Blockstore {
       }
       this.#countRow({ size, pinned }, +1)
       if (sync) this.#dirs.markDirty(dir)
-      else this.#unsynced.add(id)
+      else this.#unsynced.set(id, ++this.#writes)
       return true
     } finally {
       this.#reserved -= reserved
@@ -794,6 +817,12 @@ export class LibernetBlockstore implements Blockstore {
       for (const victim of victims) result.bytes += victim.size
     }
     return result
+  }
+
+  async #readUnverified(id: BlockId): Promise<Uint8Array> {
+    const row = this.#db.getBlock(toKey(id))
+    if (row === undefined) throw new NotFoundError(`block ${id} not found`)
+    return this.#readFile(id, this.#layout.locate(id).file, row.size)
   }
 
   /**
@@ -886,10 +915,27 @@ export class LibernetBlockstore implements Blockstore {
     return this.#totals.bytes - this.#totals.pinnedBytes
   }
 
-  /** fsyncs the files among `ids` that were written without it, then every dirty directory. */
+  /**
+   * fsyncs the files among `ids` that were written without it, then every
+   * dirty directory. Past a few dozen files one syncfs(2) of the store's file
+   * system is far cheaper than an fsync each (a backup leaves thousands) and
+   * makes the same promise for every write renamed into place before it
+   * started, file data and directory entries alike; a write that lands while
+   * it runs keeps its pending mark. Files are fsynced one by one when syncfs
+   * is unavailable or fails.
+   */
   async #makeDurable(ids: Iterable<BlockId>): Promise<void> {
     const pending: BlockId[] = []
     for (const id of ids) if (this.#unsynced.has(id)) pending.push(id)
+    if (pending.length >= WHOLE_FS_SYNC_THRESHOLD) {
+      const covered = this.#writes
+      if (await syncFileSystem(this.#layout.root)) {
+        for (const id of pending) {
+          const written = this.#unsynced.get(id)
+          if (written !== undefined && written <= covered) this.#unsynced.delete(id)
+        }
+      }
+    }
     await Promise.all(pending.map((id) => this.#mutex.run(id, () => this.#syncIfUnsynced(id))))
     await this.#dirs.sync()
   }

@@ -4,6 +4,7 @@ export {
   type FsyncPolicy,
   type GcOptions,
   type GcResult,
+  type GetBlockOptions,
   LibernetBlockstore,
   type LibernetBlockstoreOptions,
   type LikeMatch,
