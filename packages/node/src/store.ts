@@ -8,8 +8,13 @@ import type { BlockId } from '@libernet/core'
  */
 export interface EngineStore {
   has(id: BlockId, options?: { signal?: AbortSignal }): Promise<boolean>
-  /** The stored bytes, or `undefined` when the block is not available. */
-  get(id: BlockId, options?: { signal?: AbortSignal }): Promise<Uint8Array | undefined>
+  /**
+   * The stored bytes, or `undefined` when the block is not available.
+   * `verify: false` lets a store skip checking them against the id, for a
+   * caller that does (decoding does); a verified read afterwards must
+   * quarantine and report a corrupt block.
+   */
+  get(id: BlockId, options?: { signal?: AbortSignal; verify?: boolean }): Promise<Uint8Array | undefined>
   /** Stores a block (verified against its id); resolves to true when it was not there before. */
   put(id: BlockId, bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<boolean>
   /** Keeps a snapshot's blocks (the root and everything it refers to) from eviction. */
