@@ -173,22 +173,11 @@ describe('BlockServer', () => {
   })
 
   it('drops cancelled wants that have not started', async () => {
-    const gate = Promise.withResolvers<void>()
-    const inner = new MemorySource()
-    const ids = Array.from({ length: 20 }, () => inner.add(randomBytes(100)))
-    let calls = 0
-    const source: BlockSource = {
-      has: (id) => inner.has(id),
-      get: async (id) => {
-        calls++
-        await gate.promise
-        return inner.get(id)
-      },
-    }
+    const { gate, ids, source, calls } = gatedSource(20, 100)
     const server = new BlockServer({ source, limits: { serverConcurrency: 1 } })
     const client = await open(server, await randomPeerId())
     send(client.stream, { type: 'want', ids, haveOnly: false, cancel: false })
-    await eventually(() => calls === 1)
+    await eventually(() => calls.count === 1)
     send(client.stream, { type: 'want', ids: ids.slice(1), haveOnly: false, cancel: true })
     await eventually(() => server.stats.streamsAccepted === 1 && client.serverSide.readBufferLength === 0)
     await new Promise((resolve) => setTimeout(resolve, 20))
@@ -200,26 +189,15 @@ describe('BlockServer', () => {
   })
 
   it('pauses a peer that has too many requests outstanding, and serves them all in the end', async () => {
-    const gate = Promise.withResolvers<void>()
-    const inner = new MemorySource()
-    const ids = Array.from({ length: 2000 }, () => inner.add(randomBytes(8)))
-    let calls = 0
-    const source: BlockSource = {
-      has: (id) => inner.has(id),
-      get: async (id) => {
-        calls++
-        await gate.promise
-        return inner.get(id)
-      },
-    }
+    const { gate, ids, source, calls } = gatedSource(2000, 8)
     const server = new BlockServer({ source, limits: { maxWantsPerPeer: 64, serverConcurrency: 4 } })
     const client = await open(server, await randomPeerId())
     for (let at = 0; at < ids.length; at += 100) {
       send(client.stream, { type: 'want', ids: ids.slice(at, at + 100), haveOnly: false, cancel: false })
     }
-    await eventually(() => client.serverSide.readStatus === 'paused' && calls === 4)
+    await eventually(() => client.serverSide.readStatus === 'paused' && calls.count === 4)
     await new Promise((resolve) => setTimeout(resolve, 50))
-    assert.equal(calls, 4, 'only serverConcurrency requests run at once')
+    assert.equal(calls.count, 4, 'only serverConcurrency requests run at once')
     gate.resolve()
     await client.reader.until((list) => list.length === ids.length, 10_000)
     assert.equal(server.stats.blocksServed, ids.length)
@@ -386,3 +364,20 @@ describe('BlockServer', () => {
     client.stream.abort(new Error('done'))
   })
 })
+
+/** A source of `count` random blocks whose gets all wait for `gate`; `calls.count` says how many began. */
+function gatedSource(count: number, size: number) {
+  const gate = Promise.withResolvers<void>()
+  const inner = new MemorySource()
+  const ids = Array.from({ length: count }, () => inner.add(randomBytes(size)))
+  const calls = { count: 0 }
+  const source: BlockSource = {
+    has: (id) => inner.has(id),
+    get: async (id) => {
+      calls.count++
+      await gate.promise
+      return inner.get(id)
+    },
+  }
+  return { gate, ids, source, calls }
+}
