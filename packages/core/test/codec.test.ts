@@ -521,3 +521,17 @@ describe('bad input', () => {
     )
   })
 })
+
+describe('blocks kept in zlib form', () => {
+  it('decode when verification accepts them: an encrypted block handed over as zlib(E) stays readable', () => {
+    const plaintext = Buffer.from('photo metadata '.repeat(500))
+    for (const block of [encodeConvergent(plaintext), encodePassphrase(plaintext, PASSPHRASE)]) {
+      const wrapped = Uint8Array.from(deflateSync(block.bytes))
+      assert.ok(isValidStoredBlock(block.id, wrapped), 'verifiers accept the zlib form under the same id')
+      const decoded = decodeBlock(block.mode, wrapped, block.id, block.key)
+      assert.ok(Buffer.from(decoded).equals(plaintext), `${block.mode} decodes from the zlib form`)
+      const tampered = Uint8Array.from(deflateSync(Buffer.concat([block.bytes, Buffer.from([0])])))
+      assertError(() => decodeBlock(block.mode, tampered, block.id, block.key), 'BlockVerificationError')
+    }
+  })
+})

@@ -9,20 +9,30 @@ import { hasZlibHeader, inflate } from './compress.ts'
 import { digestHexEquals } from './hash.ts'
 
 /**
+ * The bytes `stored` stands for under `id`: `stored` itself when it hashes to
+ * the id, or its inflated form when that does (how plain blocks are kept,
+ * DESIGN §2); `undefined` when neither. Never throws on garbage.
+ */
+export function namedBytes(id: BlockId, stored: Uint8Array): Uint8Array | undefined {
+  if (!isBlockId(id) || !(stored instanceof Uint8Array) || stored.byteLength > LEGACY_MAX_BLOCK_SIZE) return undefined
+  // Nearly every block is encrypted and named by its stored bytes: hash first.
+  if (digestHexEquals(stored, id)) return stored
+  if (!hasZlibHeader(stored)) return undefined
+  try {
+    const inflated = inflate(stored)
+    return digestHexEquals(inflated, id) ? inflated : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * true when `stored` is a valid block for `id`: sha256(stored) == id, or
  * (plain blocks) sha256(inflate(stored)) == id. Never throws on garbage; false
  * instead.
  */
 export function isValidStoredBlock(id: BlockId, stored: Uint8Array): boolean {
-  if (!isBlockId(id) || !(stored instanceof Uint8Array) || stored.byteLength > LEGACY_MAX_BLOCK_SIZE) return false
-  // Nearly every block is encrypted and named by its stored bytes: hash first.
-  if (digestHexEquals(stored, id)) return true
-  if (!hasZlibHeader(stored)) return false
-  try {
-    return digestHexEquals(inflate(stored), id)
-  } catch {
-    return false
-  }
+  return namedBytes(id, stored) !== undefined
 }
 
 /** Throws BlockVerificationError (or BlockTooLargeError) unless {@link isValidStoredBlock}. */
