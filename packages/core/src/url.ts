@@ -111,11 +111,6 @@ export function blockUrl(id: BlockId): string {
   return formatUrl({ kind: 'block', id })
 }
 
-/** Splits a relative bundle path (`dir/file.txt`) into segments and formats it below a content URL. */
-export function fileUrl(root: ContentUrl, relativePath: string): string {
-  return formatUrl({ ...root, path: [...root.path, ...relativePath.split('/')], trailingSlash: false })
-}
-
 // RFC 3986 unreserved characters, as Python's urllib.parse.quote leaves them.
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/
 

@@ -5,6 +5,7 @@ import {
   type BundleFileEntry,
   type CodecPool,
   type ContentUrl,
+  contentUrl,
   iterateBundleFiles,
   type LibernetUrl,
   parseBundle,
@@ -61,7 +62,7 @@ export async function openBundle(context: ContentContext, url: string | ContentU
 
 /** The URL of the block itself, without a path inside it. */
 export function rootOf(url: ContentUrl): string {
-  return `/sha256/${url.id}/${url.mode === 'convergent' ? 'aes256' : 'passphrase'}/${url.key}`
+  return contentUrl(url.mode, url.id, url.key)
 }
 
 /** Every file of a bundle and its sub-bundles, validated across pieces. */

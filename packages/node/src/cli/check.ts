@@ -1,3 +1,4 @@
+import { blockUrl } from '@libernet/core'
 import { checkRepository } from '../check.ts'
 import type { CommandContext } from './context.ts'
 import { EXIT, type ExitCode } from './exit-codes.ts'
@@ -23,7 +24,7 @@ export async function checkCommand(options: { readData?: boolean }, context: Com
   output.result({ ...result, missing, corrupt, ok: missing === 0 && corrupt === 0 && unreadable.length === 0 })
   if (result.store !== undefined) {
     output.line(`store: ${result.store.checked} blocks verified, ${result.store.corrupt.length} corrupt`)
-    for (const id of result.store.corrupt) output.error(`corrupt block /sha256/${id}`)
+    for (const id of result.store.corrupt) output.error(`corrupt block ${blockUrl(id)}`)
   }
   for (const snapshot of result.snapshots) {
     const state =
@@ -33,8 +34,8 @@ export async function checkCommand(options: { readData?: boolean }, context: Com
           ? `${snapshot.missing.length} missing and ${snapshot.corrupt.length} corrupt blocks`
           : 'ok'
     output.line(`${snapshot.folder}  ${snapshot.url}  ${snapshot.files} files, ${snapshot.parts} parts: ${state}`)
-    for (const id of snapshot.missing) output.error(`  missing /sha256/${id}`)
-    for (const id of snapshot.corrupt) output.error(`  corrupt /sha256/${id}`)
+    for (const id of snapshot.missing) output.error(`  missing ${blockUrl(id)}`)
+    for (const id of snapshot.corrupt) output.error(`  corrupt ${blockUrl(id)}`)
   }
   if (corrupt > 0 || unreadable.length > 0) return EXIT.verification
   if (missing > 0) return EXIT.missingBlocks

@@ -1,6 +1,7 @@
 import {
   AbortError,
   BlockVerificationError,
+  blockUrl,
   DecompressionError,
   DecryptionError,
   InvalidBundleError,
@@ -40,7 +41,7 @@ export function describeError(error: unknown): string {
     return `cannot decrypt: wrong key, or the block is corrupt (${error.message})`
   }
   if (error instanceof MissingBlocksError) {
-    const shown = error.ids.slice(0, 20).map((id) => `\n  /sha256/${id}`)
+    const shown = error.ids.slice(0, 20).map((id) => `\n  ${blockUrl(id)}`)
     const more = error.ids.length > 20 ? `\n  ... and ${error.ids.length - 20} more` : ''
     return `${error.message}:${shown.join('')}${more}`
   }

@@ -1,3 +1,4 @@
+import { blockUrl } from '@libernet/core'
 import { createRestoreProgress, restore } from '../restore/restore.ts'
 import { formatBytes, megabytesPerSecond } from '../util/format.ts'
 import type { CommandContext } from './context.ts'
@@ -66,7 +67,7 @@ export async function restoreCommand(
   }
   if (result.missingBlocks.length > 0) {
     output.error(`${result.missingBlocks.length} block(s) missing from the store:`)
-    output.list(result.missingBlocks.map((id) => `/sha256/${id}`))
+    output.list(result.missingBlocks.map((id) => blockUrl(id)))
   }
   return code
 }
