@@ -8,11 +8,12 @@ import { describeError, exitCodeOf } from './cli/errors.ts'
 import { EXIT, EXIT_CODES_HELP, type ExitCode } from './cli/exit-codes.ts'
 import { importCommand } from './cli/import.ts'
 import { lsCommand } from './cli/ls.ts'
+import { likeCommand, peersCommand, providersCommand, statusCommand } from './cli/network.ts'
 import { Output, type OutputStream } from './cli/output.ts'
 import { putCommand } from './cli/put.ts'
 import { type RestoreCommandOptions, restoreCommand } from './cli/restore.ts'
 import { snapshotsCommand } from './cli/snapshots.ts'
-import { needsRunningNode } from './cli/unavailable.ts'
+import { type StartCommandOptions, startCommand } from './cli/start.ts'
 
 export interface MainOptions {
   stdout?: OutputStream
@@ -122,16 +123,42 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     .argument('<path>')
     .action(run((ctx, [path]) => importCommand(path as string, ctx)))
 
-  for (const [name, description, argument] of [
-    ['start', 'run the node and its HTTP gateway', undefined],
-    ['peers', 'list connected peers', undefined],
-    ['status', "show the node's status", undefined],
-    ['like', 'blocks whose ids are closest to ID', '<id>'],
-  ] as const) {
-    const command = program.command(name).description(`${description} (needs a running node)`).allowUnknownOption()
-    if (argument !== undefined) command.argument(argument)
-    command.action(run(async () => needsRunningNode(name)))
-  }
+  program
+    .command('start')
+    .description('run the node and its HTTP gateway (until Ctrl-C / SIGTERM)')
+    .option('--listen <multiaddr>', 'address to listen on (repeatable; default /ip4/0.0.0.0/tcp/4042)', collect)
+    .option('--bootstrap <multiaddr>', 'peer to connect to at start, with its /p2p/ id (repeatable)', collect)
+    .option('--no-mdns', 'do not look for peers on the LAN')
+    .option('--quota <size>', 'disk space kept for others, e.g. 20GB (default: no bound)')
+    .option('--replicas <n>', 'copies of each of your blocks kept on other nodes (default 3)')
+    .option('--gateway-host <host>', 'HTTP gateway address (default 127.0.0.1)')
+    .option('--gateway-port <port>', 'HTTP gateway port (default 8042; 0 picks a free one)')
+    .option('--no-gateway', 'do not run the HTTP gateway')
+    .action(run((ctx, [opts]) => startCommand(opts as StartCommandOptions, ctx)))
+
+  program
+    .command('peers')
+    .description('list connected peers and how they were found (needs a running node)')
+    .action(run((ctx) => peersCommand(ctx)))
+
+  program
+    .command('status')
+    .description("the node's peers, storage and replication health per snapshot (needs a running node)")
+    .action(run((ctx) => statusCommand(ctx)))
+
+  program
+    .command('providers')
+    .description('peers the DHT names as holders of a block (needs a running node)')
+    .argument('<id>', 'block id (64 hex digits)')
+    .option('--timeout <seconds>', 'how long to search (default 10)')
+    .action(run((ctx, [id, opts]) => providersCommand(id as string, opts as { timeout?: string }, ctx)))
+
+  program
+    .command('like')
+    .description('blocks whose ids share the most leading bits with ID')
+    .argument('<id>', 'target id (64 hex digits)')
+    .option('--limit <n>', 'most matches shown (default 20)')
+    .action(run((ctx, [id, opts]) => likeCommand(id as string, opts as { limit?: string }, ctx)))
 
   try {
     if (argv.length === 0) {

@@ -41,3 +41,8 @@ export class NotADirectoryError extends LibernetError {
 export class DataDirectoryError extends LibernetError {
   static override readonly code = 'ERR_DATA_DIRECTORY'
 }
+
+/** A command-line or configuration value that cannot be used. */
+export class InvalidArgumentError extends LibernetError {
+  static override readonly code = 'ERR_INVALID_ARGUMENT'
+}

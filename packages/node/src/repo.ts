@@ -5,28 +5,42 @@ import { blocksDir, snapshotsDir } from './data-dir.ts'
 import { SnapshotLog } from './snapshots.ts'
 import type { EngineStore } from './store.ts'
 
-/** An open data directory: its block store, its snapshot history and a worker pool for the codec. */
-export interface Repo {
+/**
+ * What commands need from a data directory: its store, snapshot history and
+ * codec workers. Opened directly, or through the node running on it.
+ */
+export interface RepoView {
   dataDir: string
   store: EngineStore
   snapshots: SnapshotLog
   pool: CodecPool
-  /** The local block store itself (stats, gc, like...). */
-  blockstore: LibernetBlockstore
   /** Checks every stored block against its id (corrupt ones are quarantined). */
   verifyStore(options?: { signal?: AbortSignal }): Promise<{ checked: number; corrupt: string[] }>
+  /** The pinned backup roots and who pinned them. */
+  pinRoots(): Promise<{ owner: string; url: string }[]>
   close(): Promise<void>
+}
+
+/** A data directory opened directly (no node running on it). */
+export interface Repo extends RepoView {
+  /** The local block store itself (stats, gc, like...). */
+  blockstore: LibernetBlockstore
 }
 
 export interface OpenRepoOptions {
   /** Worker threads for hashing, compression and encryption (default: one per core). */
   workers?: number
+  /** Bytes kept for others (unpinned blocks); default no bound. */
+  quota?: number
 }
 
 /** Opens (creating if needed) the data directory's local store. */
 export async function openRepo(dataDir: string, options: OpenRepoOptions = {}): Promise<Repo> {
   await mkdir(dataDir, { recursive: true })
-  const blockstore = await LibernetBlockstore.open({ path: blocksDir(dataDir) })
+  const blockstore = await LibernetBlockstore.open({
+    path: blocksDir(dataDir),
+    ...(options.quota !== undefined ? { quota: options.quota } : {}),
+  })
   const pool = new CodecPool(options.workers !== undefined ? { size: options.workers } : {})
   return {
     dataDir,
@@ -37,6 +51,9 @@ export async function openRepo(dataDir: string, options: OpenRepoOptions = {}): 
     async verifyStore(verifyOptions = {}) {
       const report = await blockstore.verify(verifyOptions)
       return { checked: report.checked, corrupt: report.corrupt }
+    },
+    async pinRoots() {
+      return blockstore.pins().map(({ owner, url }) => ({ owner, url }))
     },
     async close() {
       await pool.close()

@@ -20,7 +20,6 @@ import { backup } from '../src/backup/backup.ts'
 import { BundleWriter } from '../src/backup/bundle-writer.ts'
 import { compileExcludes } from '../src/backup/exclude.ts'
 import { walk } from '../src/backup/walk.ts'
-import { needsRunningNode } from '../src/cli/unavailable.ts'
 import { loadStored } from '../src/content.ts'
 import { blockIdOfFile } from '../src/import.ts'
 import { assertLinkInside } from '../src/restore/safe-path.ts'
@@ -336,9 +335,5 @@ describe('typed errors of the engine', () => {
     } finally {
       await pool.close()
     }
-  })
-
-  it('NodeUnavailableError for commands that need a node', () => {
-    assert.throws(() => needsRunningNode('peers'), { name: 'NodeUnavailableError' })
   })
 })

@@ -11,7 +11,7 @@ export async function checkCommand(options: { readData?: boolean }, context: Com
     pool: repo.pool,
     snapshots: repo.snapshots,
     verifyStore: () => repo.verifyStore({ signal: context.signal }),
-    roots: repo.blockstore.pins().map(({ owner, url }) => ({ owner, url })),
+    roots: await repo.pinRoots(),
     readData: options.readData === true,
     signal: context.signal,
   })

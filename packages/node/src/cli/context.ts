@@ -1,5 +1,9 @@
-import { resolveDataDir } from '../data-dir.ts'
-import { openRepo, type Repo } from '../repo.ts'
+import { CodecPool } from '@libernet/core'
+import { ApiClient } from '../api/client.ts'
+import { readApiFile } from '../api/file.ts'
+import { resolveDataDir, snapshotsDir } from '../data-dir.ts'
+import { openRepo, type RepoView } from '../repo.ts'
+import { SnapshotLog } from '../snapshots.ts'
 import type { Output } from './output.ts'
 
 /** What every command gets: where to print, which data directory, and the Ctrl-C signal. */
@@ -7,8 +11,14 @@ export interface CommandContext {
   output: Output
   dataDir: string
   signal: AbortSignal
-  /** Opens the data directory's store (once) and closes it when the command ends. */
-  repo(): Promise<Repo>
+  /**
+   * The data directory (once per command, closed when it ends): through the
+   * node running on it, so blocks come from the network and pins replicate,
+   * or opened directly when no node runs.
+   */
+  repo(): Promise<RepoView>
+  /** The node running on the data directory, if one does. */
+  node(): Promise<ApiClient | undefined>
 }
 
 export interface GlobalOptions {
@@ -23,13 +33,19 @@ export function createContext(
   signal: AbortSignal,
 ): CommandContext & { close(): Promise<void> } {
   const dataDir = resolveDataDir(options.data)
-  let opened: Promise<Repo> | undefined
+  let opened: Promise<RepoView> | undefined
+  let client: Promise<ApiClient | undefined> | undefined
+  const node = (): Promise<ApiClient | undefined> => {
+    client ??= readApiFile(dataDir).then((endpoint) => (endpoint === undefined ? undefined : new ApiClient(endpoint)))
+    return client
+  }
   return {
     output,
     dataDir,
     signal,
+    node,
     repo() {
-      opened ??= openRepo(dataDir)
+      opened ??= node().then((running) => (running === undefined ? openRepo(dataDir) : remoteRepo(dataDir, running)))
       return opened
     },
     async close() {
@@ -37,5 +53,19 @@ export function createContext(
       const repo = await opened.catch(() => undefined)
       await repo?.close()
     },
+  }
+}
+
+/** The data directory as seen through its running node. */
+function remoteRepo(dataDir: string, node: ApiClient): RepoView {
+  const pool = new CodecPool()
+  return {
+    dataDir,
+    store: node.store(),
+    snapshots: new SnapshotLog(snapshotsDir(dataDir)),
+    pool,
+    verifyStore: (options = {}) => node.verify(options.signal),
+    pinRoots: () => node.pins(),
+    close: () => pool.close(),
   }
 }

@@ -10,7 +10,7 @@ import {
   InvalidUrlError,
 } from '@libernet/core'
 import { CommanderError } from 'commander'
-import { MissingBlocksError, NodeUnavailableError } from '../errors.ts'
+import { InvalidArgumentError, MissingBlocksError, NodeUnavailableError } from '../errors.ts'
 import { EXIT, type ExitCode } from './exit-codes.ts'
 
 /** The exit code an error ends the command with. */
@@ -21,7 +21,12 @@ export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof AbortError) return EXIT.interrupted
   if (error instanceof MissingBlocksError) return EXIT.missingBlocks
   if (error instanceof NodeUnavailableError) return EXIT.nodeUnavailable
-  if (error instanceof InvalidUrlError || error instanceof InvalidIdError || error instanceof InvalidKeyError) {
+  if (
+    error instanceof InvalidUrlError ||
+    error instanceof InvalidIdError ||
+    error instanceof InvalidKeyError ||
+    error instanceof InvalidArgumentError
+  ) {
     return EXIT.usage
   }
   if (

@@ -15,7 +15,7 @@ export const EXIT = Object.freeze({
   missingBlocks: 4,
   /** Verification failed: a wrong key, a corrupt block or bundle, a hostile bundle. */
   verification: 5,
-  /** The command needs a running node, which this version does not provide yet. */
+  /** The command needs a running node (`libernet start`) on the data directory, and none answers. */
   nodeUnavailable: 6,
   /** Interrupted (Ctrl-C / SIGINT), as shells report it. */
   interrupted: 130,
@@ -30,6 +30,6 @@ export const EXIT_CODES_HELP = `Exit codes:
   3    partial: some files were skipped or changed while read (see the summary)
   4    blocks are missing from the store (they are listed)
   5    verification failed: wrong key, corrupt or hostile data
-  6    needs a running node (not available in this version)
+  6    needs a running node (libernet start) and none answers
   130  interrupted
 `

@@ -7,10 +7,10 @@ import { basename, dirname, join } from 'node:path'
  * old content or the new one: write a temporary file beside it, fsync it,
  * rename it over, then fsync the directory so the rename itself is durable.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const directory = dirname(path)
   const temporary = join(directory, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
-  const handle = await open(temporary, 'wx', 0o644)
+  const handle = await open(temporary, 'wx', mode)
   try {
     await handle.writeFile(data)
     await handle.sync()

@@ -1,0 +1,236 @@
+import { mkdir } from 'node:fs/promises'
+import { LibernetBlockstore } from '@libernet/blockstore'
+import { type BlockId, CodecPool, parseBlockId } from '@libernet/core'
+import type { BlockSource } from '@libernet/protocol'
+import { logger } from '@libp2p/logger'
+import { blocksDir, snapshotsDir } from '../data-dir.ts'
+import type { LikeAnswer } from '../gateway/backend.ts'
+import { SnapshotLog } from '../snapshots.ts'
+import type { NodeStatus, PeerStatus, SnapshotStatus } from '../status.ts'
+import type { NodeConfig } from './config.ts'
+import { loadIdentity } from './identity.ts'
+import { createHost, type Host } from './libp2p.ts'
+import { NetworkStore } from './network-store.ts'
+import { PeerBook } from './peers.ts'
+import { Replicator } from './replication.ts'
+import { Announcer, findProviders } from './routing.ts'
+
+const log = logger('libernet:node')
+
+export interface StartNodeOptions {
+  dataDir: string
+  config: NodeConfig
+  /** Codec worker threads (default one per core). */
+  workers?: number
+}
+
+/**
+ * A running Libernet node: the libp2p host, the local block store, the
+ * network-backed store the engine uses, DHT announcements, replication of
+ * the owner's snapshots and the cache of what it fetched for others.
+ */
+export class LibernetNode {
+  readonly dataDir: string
+  readonly config: NodeConfig
+  readonly host: Host
+  readonly blockstore: LibernetBlockstore
+  readonly pool: CodecPool
+  readonly snapshots: SnapshotLog
+  readonly store: NetworkStore
+  readonly peers: PeerBook
+  readonly announcer: Announcer
+  readonly replicator: Replicator
+  readonly startedAt = new Date()
+  gatewayUrl: string | undefined
+
+  private constructor(fields: {
+    dataDir: string
+    config: NodeConfig
+    host: Host
+    blockstore: LibernetBlockstore
+    pool: CodecPool
+    peers: PeerBook
+    announcer: Announcer
+    replicator: Replicator
+    store: NetworkStore
+  }) {
+    this.dataDir = fields.dataDir
+    this.config = fields.config
+    this.host = fields.host
+    this.blockstore = fields.blockstore
+    this.pool = fields.pool
+    this.peers = fields.peers
+    this.announcer = fields.announcer
+    this.replicator = fields.replicator
+    this.store = fields.store
+    this.snapshots = new SnapshotLog(snapshotsDir(fields.dataDir))
+  }
+
+  static async start(options: StartNodeOptions): Promise<LibernetNode> {
+    const { dataDir, config } = options
+    await mkdir(dataDir, { recursive: true })
+    const privateKey = await loadIdentity(dataDir)
+    const blockstore = await LibernetBlockstore.open({
+      path: blocksDir(dataDir),
+      ...(config.quota !== null ? { quota: config.quota } : {}),
+    })
+    try {
+      let announcer: Announcer | undefined
+      const source: BlockSource = {
+        has: (id) => blockstore.hasBlock(id),
+        async get(id) {
+          try {
+            return await blockstore.getBlock(id)
+          } catch (err) {
+            // Missing or corrupt (now quarantined): either way the peer hears DONT_HAVE.
+            log('serving %s: %s', id, (err as Error).message)
+            return undefined
+          }
+        },
+        async put(id, bytes) {
+          if (await blockstore.putBlock(id, bytes)) announcer?.announce(id)
+        },
+        like: (target, query) => blockstore.like(target, { limit: query.limit, minScore: query.minScore }),
+      }
+      const host = await createHost({
+        privateKey,
+        listen: config.listen,
+        bootstrap: config.bootstrap,
+        mdns: config.mdns,
+        source,
+      })
+      const peers = new PeerBook(host)
+      const replicator = new Replicator({
+        host,
+        blockstore,
+        peers,
+        replicas: config.replicas,
+        repairInterval: config.repairInterval * 1000,
+        holderGrace: config.holderGrace * 1000,
+      })
+      announcer = new Announcer(host, { held: () => replicator.pinnedIds() })
+      const store = new NetworkStore({
+        host,
+        blockstore,
+        peers,
+        announcer,
+        fetchTimeout: config.fetchTimeout * 1000,
+        onPinned: (root) => {
+          replicator.replicate(root)
+          for (const id of replicator.knownIds(root)) announcer?.announce(id)
+        },
+      })
+      const node = new LibernetNode({
+        dataDir,
+        config,
+        host,
+        blockstore,
+        pool: new CodecPool(options.workers !== undefined ? { size: options.workers } : {}),
+        peers,
+        announcer,
+        replicator,
+        store,
+      })
+      peers.start()
+      await host.start()
+      host.addEventListener('peer:identify', () => {
+        announcer?.retryDeferred()
+        // A new peer may be where under-replicated blocks can go.
+        replicator.repairSoon()
+      })
+      announcer.start()
+      replicator.start()
+      log('node %s listening on %s', host.peerId, host.getMultiaddrs().map(String).join(', '))
+      return node
+    } catch (err) {
+      await blockstore.close()
+      throw err
+    }
+  }
+
+  get peerId(): string {
+    return this.host.peerId.toString()
+  }
+
+  addresses(): string[] {
+    return this.host.getMultiaddrs().map(String)
+  }
+
+  peerStatuses(): PeerStatus[] {
+    const held = this.replicator.heldBy()
+    const byPeer = new Map<string, string[]>()
+    for (const connection of this.host.getConnections()) {
+      const id = connection.remotePeer.toString()
+      byPeer.set(id, [...(byPeer.get(id) ?? []), connection.remoteAddr.toString()])
+    }
+    return [...byPeer].map(([id, addresses]) => {
+      const { discoveredBy, latencyMs } = this.peers.describe(id)
+      return {
+        id,
+        addresses,
+        discoveredBy,
+        ...(latencyMs !== undefined ? { latencyMs } : {}),
+        replicasHeld: held.get(id) ?? 0,
+      }
+    })
+  }
+
+  async status(): Promise<NodeStatus> {
+    const stats = this.blockstore.stats()
+    const snapshots: SnapshotStatus[] = []
+    for (const history of await this.snapshots.all()) {
+      const latest = history.snapshots.at(-1)
+      if (latest === undefined) continue
+      snapshots.push({
+        folder: history.folder,
+        url: latest.url,
+        time: latest.time,
+        replication: await this.replicator.health(latest.url),
+      })
+    }
+    const served = this.host.services.blocks.server.stats
+    return {
+      peerId: this.peerId,
+      addresses: this.addresses(),
+      ...(this.gatewayUrl !== undefined ? { gateway: this.gatewayUrl } : {}),
+      startedAt: this.startedAt.toISOString(),
+      replicas: this.config.replicas,
+      peers: this.peerStatuses(),
+      storage: {
+        usedBytes: stats.bytes,
+        pinnedBytes: stats.pinnedBytes,
+        quotaBytes: Number.isFinite(stats.quota) ? stats.quota : null,
+        blocks: stats.blocks,
+      },
+      snapshots,
+      traffic: {
+        blocksServed: served.blocksServed,
+        bytesServed: served.bytesServed,
+        blocksFetched: this.store.traffic.blocksFetched,
+        bytesFetched: this.store.traffic.bytesFetched,
+        blocksReplicated: this.replicator.traffic.blocksReplicated,
+        bytesReplicated: this.replicator.traffic.bytesReplicated,
+      },
+    }
+  }
+
+  /** Peers the DHT names as providers of a block. */
+  async providers(id: BlockId, options: { signal?: AbortSignal; limit?: number } = {}): Promise<string[]> {
+    const found = await findProviders(this.host, parseBlockId(id), options)
+    return found.map(String)
+  }
+
+  /** Blocks most like `target` in the local store. */
+  async like(target: BlockId, options: { limit: number; minScore?: number }): Promise<LikeAnswer[]> {
+    return this.blockstore.like(parseBlockId(target), options)
+  }
+
+  async stop(): Promise<void> {
+    this.announcer.stop()
+    await this.replicator.stop()
+    this.peers.stop()
+    await this.host.stop()
+    await this.pool.close()
+    await this.blockstore.close()
+  }
+}
