@@ -4,6 +4,7 @@ import { MAX_BLOCK_SIZE, parseBlockId } from '@libernet/core'
 import { logger } from '@libp2p/logger'
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { HTTPException } from 'hono/http-exception'
 import { InvalidArgumentError } from '../errors.ts'
 import type { LibernetNode } from '../host/node.ts'
 import { errorBody, statusOf } from './errors.ts'
@@ -31,6 +32,7 @@ export async function startApiServer(node: LibernetNode, token: string): Promise
     await next()
   })
   app.onError((err, c) => {
+    if (err instanceof HTTPException) return err.getResponse()
     const status = statusOf(err)
     if (status === 500) log.error('%s %s failed: %s', c.req.method, c.req.path, err.stack ?? err.message)
     return c.json(errorBody(err), status)
