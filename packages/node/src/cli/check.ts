@@ -21,7 +21,16 @@ export async function checkCommand(options: { readData?: boolean }, context: Com
   const unreadable = result.snapshots.filter(
     (snapshot) => snapshot.error !== undefined && snapshot.missing.length === 0,
   )
-  output.result({ ...result, missing, corrupt, ok: missing === 0 && corrupt === 0 && unreadable.length === 0 })
+  // With a node running, replication health too: how many peers hold each snapshot's blocks.
+  const node = await context.node()
+  const replication = node === undefined ? undefined : (await node.status(context.signal)).snapshots
+  output.result({
+    ...result,
+    ...(replication !== undefined ? { replication } : {}),
+    missing,
+    corrupt,
+    ok: missing === 0 && corrupt === 0 && unreadable.length === 0,
+  })
   if (result.store !== undefined) {
     output.line(`store: ${result.store.checked} blocks verified, ${result.store.corrupt.length} corrupt`)
     for (const id of result.store.corrupt) output.error(`corrupt block ${blockUrl(id)}`)
@@ -36,6 +45,12 @@ export async function checkCommand(options: { readData?: boolean }, context: Com
     output.line(`${snapshot.folder}  ${snapshot.url}  ${snapshot.files} files, ${snapshot.parts} parts: ${state}`)
     for (const id of snapshot.missing) output.error(`  missing ${blockUrl(id)}`)
     for (const id of snapshot.corrupt) output.error(`  corrupt ${blockUrl(id)}`)
+  }
+  for (const snapshot of replication ?? []) {
+    const { blocks, replicated, underReplicated, localOnly, minReplicas } = snapshot.replication
+    const line = `replication ${snapshot.folder}: ${replicated}/${blocks} blocks fully replicated, ${underReplicated} under, ${localOnly} only here (min ${minReplicas})`
+    if (localOnly > 0 || underReplicated > 0) output.warn(line)
+    else output.line(line)
   }
   if (corrupt > 0 || unreadable.length > 0) return EXIT.verification
   if (missing > 0) return EXIT.missingBlocks
