@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type BlockId, idToBytes, sha256Hex } from '@libernet/core'
+import { type BlockId, idToBytes, likeScore, sha256Hex } from '@libernet/core'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -32,6 +32,16 @@ function testConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
     fetchTimeout: 5,
     ...overrides,
   }
+}
+
+/** A block whose id shares at least `bits` leading bits with `target` (plain bytes, found by trying). */
+async function mineNear(target: BlockId, bits: number): Promise<{ id: BlockId; bytes: Uint8Array }> {
+  for (let attempt = 0; attempt < 1 << (bits + 6); attempt++) {
+    const bytes = new TextEncoder().encode(`near ${attempt}`)
+    const id = sha256Hex(bytes) as BlockId
+    if (likeScore(target, id) >= bits) return { id, bytes }
+  }
+  throw new Error('no near block found')
 }
 
 async function startNode(dir: string, overrides: Partial<NodeConfig> = {}): Promise<LibernetNode> {
@@ -276,6 +286,22 @@ describe('a network of nodes on 127.0.0.1', () => {
       { accepted: false, reason: 'quota' },
     )
     assert.equal(full.blockstore.hasBlock(id), false)
+  })
+
+  it('answers like queries from its own store and the closest peers, ranked by score', async () => {
+    const [asker, holder] = nodes as [LibernetNode, LibernetNode]
+    const target = sha256Hex(new TextEncoder().encode('like target')) as BlockId
+    const near = await mineNear(target, 8)
+    await holder.store.put(near.id, near.bytes)
+    const local = new TextEncoder().encode('held by the asker')
+    await asker.store.put(sha256Hex(local) as BlockId, local)
+    const matches = await asker.like(target, { limit: 10, minScore: 8 })
+    const found = matches.find((match) => match.id === near.id)
+    assert.ok(found !== undefined, "a peer's block is found")
+    assert.equal(found.score, likeScore(target, near.id))
+    assert.equal(found.size, near.bytes.length)
+    for (let at = 1; at < matches.length; at++) assert.ok(matches[at - 1]!.score >= matches[at]!.score)
+    assert.ok(matches.every((match) => match.score >= 8))
   })
 
   it('serves the loopback API only with its token', async () => {

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import { LibernetBlockstore } from '@libernet/blockstore'
-import { type BlockId, CodecPool, parseBlockId } from '@libernet/core'
+import { type BlockId, CodecPool, likeScore, parseBlockId } from '@libernet/core'
 import type { BlockSource } from '@libernet/protocol'
 import { logger } from '@libp2p/logger'
 import { blocksDir, snapshotsDir } from '../data-dir.ts'
@@ -14,8 +14,12 @@ import { NetworkStore } from './network-store.ts'
 import { PeerBook } from './peers.ts'
 import { Replicator } from './replication.ts'
 import { Announcer, findProviders } from './routing.ts'
+import { closestPeers } from './xor.ts'
 
 const log = logger('libernet:node')
+
+/** Peers asked by a like query: the closest to the target, where like-mined blocks are replicated. */
+const LIKE_PEERS = 8
 
 export interface StartNodeOptions {
   dataDir: string
@@ -220,9 +224,39 @@ export class LibernetNode {
     return found.map(String)
   }
 
-  /** Blocks most like `target` in the local store. */
-  async like(target: BlockId, options: { limit: number; minScore?: number }): Promise<LikeAnswer[]> {
-    return this.blockstore.like(parseBlockId(target), options)
+  /**
+   * Blocks most like `target`: the local index and the connected peers
+   * closest to it (where such blocks are replicated), merged and ranked by
+   * score. Scores are computed here from the ids; a peer cannot inflate
+   * them, and an unanswering peer only costs `timeout`.
+   */
+  async like(
+    target: BlockId,
+    options: { limit: number; minScore?: number; signal?: AbortSignal; peers?: number; timeout?: number },
+  ): Promise<LikeAnswer[]> {
+    const id = parseBlockId(target)
+    const minScore = options.minScore ?? 0
+    const found = new Map<BlockId, LikeAnswer>()
+    for (const match of this.blockstore.like(id, { limit: options.limit, minScore })) found.set(match.id, match)
+    const asked = closestPeers(id, await this.peers.blockPeers()).slice(0, options.peers ?? LIKE_PEERS)
+    const answers = await Promise.allSettled(
+      asked.map((peer) =>
+        this.host.services.blocks.like(
+          peer,
+          id,
+          { minScore, maxResults: options.limit },
+          { signal: options.signal, timeout: options.timeout ?? 5_000 },
+        ),
+      ),
+    )
+    for (const answer of answers) {
+      if (answer.status !== 'fulfilled') continue
+      for (const match of answer.value) {
+        const score = likeScore(id, match.id)
+        if (score >= minScore && !found.has(match.id)) found.set(match.id, { id: match.id, size: match.size, score })
+      }
+    }
+    return [...found.values()].sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, options.limit)
   }
 
   async stop(): Promise<void> {
