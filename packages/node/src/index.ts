@@ -1,3 +1,4 @@
+export { ApiClient } from './api/client.ts'
 export {
   type BackupOptions,
   type BackupProgress,
@@ -22,6 +23,16 @@ export {
   NotFoundError,
   RestoreConflictError,
 } from './errors.ts'
+export {
+  type Gateway,
+  type GatewayBackend,
+  type GatewayOptions,
+  type LikeAnswer,
+  localGatewayBackend,
+  startGateway,
+} from './gateway/index.ts'
+export { DEFAULT_CONFIG, loadConfig, type NodeConfig } from './host/config.ts'
+export { LibernetNode, type StartNodeOptions } from './host/node.ts'
 export { blockIdOfFile, type ImportOptions, type ImportResult, importBlocks } from './import.ts'
 export { blockstoreAdapter, type OpenRepoOptions, openRepo, type Repo } from './repo.ts'
 export {
@@ -33,4 +44,13 @@ export {
   restore,
 } from './restore/restore.ts'
 export { type FolderHistory, SnapshotLog, type SnapshotRecord } from './snapshots.ts'
+export type {
+  DiscoveryMethod,
+  NodeStatus,
+  PeerStatus,
+  ReplicationHealth,
+  SnapshotStatus,
+  StorageStatus,
+  TrafficStatus,
+} from './status.ts'
 export type { EngineStore } from './store.ts'

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import { newApiToken, readApiFile, removeApiFile, writeApiFile } from '../api/file.ts'
 import { startApiServer } from '../api/server.ts'
 import { DataDirectoryError } from '../errors.ts'
+import { type Gateway, startGateway } from '../gateway/index.ts'
 import { loadConfig, type NodeConfig, validateConfig } from '../host/config.ts'
 import { LibernetNode } from '../host/node.ts'
 import { parseSize } from '../util/size.ts'
@@ -89,12 +90,17 @@ export async function startCommand(options: StartCommandOptions, context: Comman
   return EXIT.ok
 }
 
-/** The HTTP gateway in front of a running node (arrives with the gateway package). */
-async function startNodeGateway(
-  node: LibernetNode,
-  address: { host: string; port: number },
-): Promise<{ url: string; close(): Promise<void> } | undefined> {
-  void node
-  void address
-  return undefined
+/** The HTTP gateway in front of a running node: blocks it lacks come from the network. */
+async function startNodeGateway(node: LibernetNode, address: { host: string; port: number }): Promise<Gateway> {
+  return startGateway({
+    backend: {
+      store: node.store,
+      pool: node.pool,
+      like: (target, options) => node.like(target, options),
+      status: () => node.status(),
+    },
+    host: address.host,
+    port: address.port,
+    timeoutMs: node.config.fetchTimeout * 1000,
+  })
 }
