@@ -1,19 +1,12 @@
 import { AbortError } from '@libernet/core'
 import { Command, CommanderError, Option } from 'commander'
-import { type BackupCommandOptions, backupCommand } from './cli/backup.ts'
-import { catCommand, getCommand } from './cli/cat.ts'
-import { checkCommand } from './cli/check.ts'
+import type { BackupCommandOptions } from './cli/backup.ts'
 import { createContext, type GlobalOptions } from './cli/context.ts'
 import { describeError, exitCodeOf } from './cli/errors.ts'
 import { EXIT, EXIT_CODES_HELP, type ExitCode } from './cli/exit-codes.ts'
-import { importCommand } from './cli/import.ts'
-import { lsCommand } from './cli/ls.ts'
-import { likeCommand, peersCommand, providersCommand, statusCommand } from './cli/network.ts'
 import { Output, type OutputStream } from './cli/output.ts'
-import { putCommand } from './cli/put.ts'
-import { type RestoreCommandOptions, restoreCommand } from './cli/restore.ts'
-import { snapshotsCommand } from './cli/snapshots.ts'
-import { type StartCommandOptions, startCommand } from './cli/start.ts'
+import type { RestoreCommandOptions } from './cli/restore.ts'
+import type { StartCommandOptions } from './cli/start.ts'
 
 export interface MainOptions {
   stdout?: OutputStream
@@ -66,7 +59,11 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     .addOption(
       new Option('--passphrase <text>', 'encrypt the snapshot root with a passphrase').env('LIBERNET_PASSPHRASE'),
     )
-    .action(run((ctx, [dir, opts]) => backupCommand(dir as string, opts as BackupCommandOptions, ctx)))
+    .action(
+      run(async (ctx, [dir, opts]) =>
+        (await import('./cli/backup.ts')).backupCommand(dir as string, opts as BackupCommandOptions, ctx),
+      ),
+    )
 
   program
     .command('restore')
@@ -77,51 +74,66 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     .option('--fsync', 'fsync each file before it is renamed into place (survives a power cut; slower)')
     .option('--external-links', 'recreate symlinks that point outside DIR instead of refusing the restore')
     .action(
-      run((ctx, [url, dir, opts]) => restoreCommand(url as string, dir as string, opts as RestoreCommandOptions, ctx)),
+      run(async (ctx, [url, dir, opts]) =>
+        (await import('./cli/restore.ts')).restoreCommand(
+          url as string,
+          dir as string,
+          opts as RestoreCommandOptions,
+          ctx,
+        ),
+      ),
     )
 
   program
     .command('ls')
     .description('list a snapshot: files with sizes and dates, empty directories, links')
     .argument('<url>', 'snapshot URL, optionally with a path inside it')
-    .action(run((ctx, [url]) => lsCommand(url as string, ctx)))
+    .action(run(async (ctx, [url]) => (await import('./cli/ls.ts')).lsCommand(url as string, ctx)))
 
   program
     .command('cat')
     .description('print a file of a snapshot, or a block')
     .argument('<url>', 'file URL (snapshot URL + path), content URL or /sha256/{id}')
-    .action(run((ctx, [url]) => catCommand(url as string, ctx)))
+    .action(run(async (ctx, [url]) => (await import('./cli/cat.ts')).catCommand(url as string, ctx)))
 
   program
     .command('put')
     .description('store one file and print its URL')
     .argument('<file>')
-    .action(run((ctx, [file]) => putCommand(file as string, ctx)))
+    .action(run(async (ctx, [file]) => (await import('./cli/put.ts')).putCommand(file as string, ctx)))
 
   program
     .command('get')
     .description('fetch one file into OUT (default: its name in the current directory; - for stdout)')
     .argument('<url>')
     .argument('[out]')
-    .action(run((ctx, [url, out]) => getCommand(url as string, out as string | undefined, ctx)))
+    .action(
+      run(async (ctx, [url, out]) =>
+        (await import('./cli/cat.ts')).getCommand(url as string, out as string | undefined, ctx),
+      ),
+    )
 
   program
     .command('check')
     .description('verify the store and every recorded snapshot')
     .option('--read-data', 'also decrypt every block of every snapshot')
-    .action(run((ctx, [opts]) => checkCommand(opts as { readData?: boolean }, ctx)))
+    .action(
+      run(async (ctx, [opts]) => (await import('./cli/check.ts')).checkCommand(opts as { readData?: boolean }, ctx)),
+    )
 
   program
     .command('snapshots')
     .description('backup history, per folder')
     .argument('[dir]', 'only this folder')
-    .action(run((ctx, [dir]) => snapshotsCommand(dir as string | undefined, ctx)))
+    .action(
+      run(async (ctx, [dir]) => (await import('./cli/snapshots.ts')).snapshotsCommand(dir as string | undefined, ctx)),
+    )
 
   program
     .command('import')
     .description('import blocks from a directory (flat, or a store of the original Python Libernet), verifying each')
     .argument('<path>')
-    .action(run((ctx, [path]) => importCommand(path as string, ctx)))
+    .action(run(async (ctx, [path]) => (await import('./cli/import.ts')).importCommand(path as string, ctx)))
 
   program
     .command('start')
@@ -134,31 +146,39 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     .option('--gateway-host <host>', 'HTTP gateway address (default 127.0.0.1)')
     .option('--gateway-port <port>', 'HTTP gateway port (default 8042; 0 picks a free one)')
     .option('--no-gateway', 'do not run the HTTP gateway')
-    .action(run((ctx, [opts]) => startCommand(opts as StartCommandOptions, ctx)))
+    .action(run(async (ctx, [opts]) => (await import('./cli/start.ts')).startCommand(opts as StartCommandOptions, ctx)))
 
   program
     .command('peers')
     .description('list connected peers and how they were found (needs a running node)')
-    .action(run((ctx) => peersCommand(ctx)))
+    .action(run(async (ctx) => (await import('./cli/network.ts')).peersCommand(ctx)))
 
   program
     .command('status')
     .description("the node's peers, storage and replication health per snapshot (needs a running node)")
-    .action(run((ctx) => statusCommand(ctx)))
+    .action(run(async (ctx) => (await import('./cli/network.ts')).statusCommand(ctx)))
 
   program
     .command('providers')
     .description('peers the DHT names as holders of a block (needs a running node)')
     .argument('<id>', 'block id (64 hex digits)')
     .option('--timeout <seconds>', 'how long to search (default 10)')
-    .action(run((ctx, [id, opts]) => providersCommand(id as string, opts as { timeout?: string }, ctx)))
+    .action(
+      run(async (ctx, [id, opts]) =>
+        (await import('./cli/network.ts')).providersCommand(id as string, opts as { timeout?: string }, ctx),
+      ),
+    )
 
   program
     .command('like')
     .description('blocks whose ids share the most leading bits with ID')
     .argument('<id>', 'target id (64 hex digits)')
     .option('--limit <n>', 'most matches shown (default 20)')
-    .action(run((ctx, [id, opts]) => likeCommand(id as string, opts as { limit?: string }, ctx)))
+    .action(
+      run(async (ctx, [id, opts]) =>
+        (await import('./cli/network.ts')).likeCommand(id as string, opts as { limit?: string }, ctx),
+      ),
+    )
 
   try {
     if (argv.length === 0) {

@@ -3,9 +3,9 @@ import { NodeUnavailableError } from '../errors.ts'
 import type { LikeAnswer } from '../gateway/backend.ts'
 import type { NodeStatus, PeerStatus } from '../status.ts'
 import type { EngineStore } from '../store.ts'
-import { reviveError } from './errors.ts'
 import type { ApiEndpoint } from './file.ts'
-import { API_PREFIX } from './server.ts'
+import { API_PREFIX } from './paths.ts'
+import { reviveError } from './revive.ts'
 
 interface RequestInit {
   method?: string

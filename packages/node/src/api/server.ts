@@ -8,10 +8,9 @@ import { HTTPException } from 'hono/http-exception'
 import { InvalidArgumentError } from '../errors.ts'
 import type { LibernetNode } from '../host/node.ts'
 import { errorBody, statusOf } from './errors.ts'
+import { API_PREFIX } from './paths.ts'
 
 const log = logger('libernet:api')
-
-export const API_PREFIX = '/api/v0'
 
 export interface ApiServer {
   url: string

@@ -2,7 +2,7 @@ import { CodecPool } from '@libernet/core'
 import { ApiClient } from '../api/client.ts'
 import { readApiFile } from '../api/file.ts'
 import { resolveDataDir, snapshotsDir } from '../data-dir.ts'
-import { openRepo, type RepoView } from '../repo.ts'
+import type { RepoView } from '../repo.ts'
 import { SnapshotLog } from '../snapshots.ts'
 import type { Output } from './output.ts'
 
@@ -45,7 +45,9 @@ export function createContext(
     signal,
     node,
     repo() {
-      opened ??= node().then((running) => (running === undefined ? openRepo(dataDir) : remoteRepo(dataDir, running)))
+      opened ??= node().then(async (running) =>
+        running === undefined ? (await import('../repo.ts')).openRepo(dataDir) : remoteRepo(dataDir, running),
+      )
       return opened
     },
     async close() {

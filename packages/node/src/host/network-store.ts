@@ -100,7 +100,7 @@ export class NetworkStore implements EngineStore {
     this.traffic.blocksFetched++
     this.traffic.bytesFetched += bytes.length
     try {
-      if (await blockstore.putBlock(id, bytes)) this.#init.announcer.announce(id)
+      if (await blockstore.putBlock(id, bytes)) this.#init.announcer.announce(id, 'copy')
     } catch (err) {
       // A full cache still serves the block it fetched; it just does not keep it.
       log('not caching %s: %s', id, (err as Error).message)

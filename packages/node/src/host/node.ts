@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import { LibernetBlockstore } from '@libernet/blockstore'
-import { type BlockId, CodecPool, likeScore, parseBlockId } from '@libernet/core'
+import { type BlockId, CodecPool, InvalidUrlError, likeScore, parseBlockId, parseUrl } from '@libernet/core'
 import type { BlockSource } from '@libernet/protocol'
 import { logger } from '@libp2p/logger'
 import { blocksDir, snapshotsDir } from '../data-dir.ts'
@@ -17,6 +17,13 @@ import { Announcer, findProviders } from './routing.ts'
 import { closestPeers } from './xor.ts'
 
 const log = logger('libernet:node')
+
+/** The block id a root URL (`/sha256/{id}...`) names. */
+function parseRootId(url: string): BlockId {
+  const parsed = parseUrl(url)
+  if (parsed.kind === 'like') throw new InvalidUrlError(`a like query is not a root: ${url}`)
+  return parsed.id
+}
 
 /** Peers asked by a like query: the closest to the target, where like-mined blocks are replicated. */
 const LIKE_PEERS = 8
@@ -92,7 +99,7 @@ export class LibernetNode {
           }
         },
         async put(id, bytes) {
-          if (await blockstore.putBlock(id, bytes)) announcer?.announce(id)
+          if (await blockstore.putBlock(id, bytes)) announcer?.announce(id, 'copy')
         },
         like: (target, query) => blockstore.like(target, { limit: query.limit, minScore: query.minScore }),
       }
@@ -119,9 +126,10 @@ export class LibernetNode {
         peers,
         announcer,
         fetchTimeout: config.fetchTimeout * 1000,
+        // Its blocks were queued for announcement as they were stored; the root goes first.
         onPinned: (root) => {
+          announcer?.announce(parseRootId(root), 'root')
           replicator.replicate(root)
-          for (const id of replicator.knownIds(root)) announcer?.announce(id)
         },
       })
       const node = new LibernetNode({

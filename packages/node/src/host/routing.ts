@@ -10,23 +10,42 @@ export interface AnnouncerInit {
   concurrency?: number
   /** Seconds between re-announcements of everything held (DHT provider records expire). */
   reannounceInterval?: number
+  /**
+   * Provides started per second at most. Each is a DHT query that costs its
+   * peers CPU too (tens of ms on these machines); unpaced, announcing a
+   * backup's blocks halves the speed of replicating them.
+   */
+  rate?: number
   /** Every id the node holds, for re-announcement. */
   held: () => Promise<Iterable<BlockId>>
 }
 
 /**
+ * How soon an id is announced: snapshot roots first (a restore starts from
+ * one, and the peers that provide it hold the rest), then the owner's other
+ * blocks, then copies kept for others (replicas, cache), which are also
+ * findable where replication put them, at the peers closest to their ids.
+ */
+export type AnnouncePriority = 'root' | 'owner' | 'copy'
+
+const PRIORITIES: readonly AnnouncePriority[] = ['root', 'owner', 'copy']
+
+/**
  * Announces held blocks on the DHT. Ids queue up as they are stored and are
- * provided a few at a time; a failed announcement (no DHT peers yet) is
- * retried on the next round, and everything held is announced again on a
- * schedule, before provider records expire.
+ * provided in the background, paced and by priority; a failed announcement
+ * (no DHT peers yet) is retried when a peer arrives, and everything held is
+ * announced again on a schedule, before provider records expire.
  */
 export class Announcer {
   readonly #host: Host
-  readonly #queue = new Set<BlockId>()
+  readonly #queues: Record<AnnouncePriority, Set<BlockId>> = { root: new Set(), owner: new Set(), copy: new Set() }
   /** Ids whose announcement failed (no peers yet, or the query failed). */
-  readonly #deferred = new Set<BlockId>()
+  readonly #deferred = new Map<BlockId, AnnouncePriority>()
   readonly #concurrency: number
   readonly #interval: number
+  readonly #spacing: number
+  #nextStart = 0
+  #wake: ReturnType<typeof setTimeout> | undefined
   readonly #held: () => Promise<Iterable<BlockId>>
   #running = 0
   #timer: ReturnType<typeof setInterval> | undefined
@@ -36,8 +55,9 @@ export class Announcer {
 
   constructor(host: Host, init: AnnouncerInit) {
     this.#host = host
-    this.#concurrency = init.concurrency ?? 8
+    this.#concurrency = init.concurrency ?? 2
     this.#interval = init.reannounceInterval ?? 12 * 3600
+    this.#spacing = 1000 / (init.rate ?? 4)
     this.#held = init.held
   }
 
@@ -50,46 +70,64 @@ export class Announcer {
   stop(): void {
     this.#stopped = true
     clearInterval(this.#timer)
+    clearTimeout(this.#wake)
     this.#controller.abort()
-    this.#queue.clear()
+    for (const queue of Object.values(this.#queues)) queue.clear()
     this.#deferred.clear()
   }
 
   /** Queues one id. */
-  announce(id: BlockId): void {
+  announce(id: BlockId, priority: AnnouncePriority = 'owner'): void {
     if (this.#stopped) return
-    this.#queue.add(id)
+    const rank = PRIORITIES.indexOf(priority)
+    // Queued already at this priority or a higher one: nothing to do; at a lower one: move it up.
+    if (PRIORITIES.slice(0, rank + 1).some((level) => this.#queues[level].has(id))) return
+    for (const level of PRIORITIES.slice(rank + 1)) this.#queues[level].delete(id)
+    this.#queues[priority].add(id)
     this.#pump()
   }
 
   announceAll(): void {
     this.#held().then(
       (ids) => {
-        for (const id of ids) this.#queue.add(id)
-        this.#pump()
+        for (const id of ids) this.announce(id)
       },
       (err: Error) => log('listing held blocks failed: %s', err.message),
     )
   }
 
   get pending(): number {
-    return this.#queue.size + this.#running + this.#deferred.size
+    const queued = PRIORITIES.reduce((sum, level) => sum + this.#queues[level].size, 0)
+    return queued + this.#running + this.#deferred.size
   }
 
   #pump(): void {
-    while (!this.#stopped && this.#running < this.#concurrency && this.#queue.size > 0) {
-      const id = this.#queue.values().next().value as BlockId
-      this.#queue.delete(id)
+    while (!this.#stopped && this.#running < this.#concurrency && this.#wake === undefined) {
+      const priority = PRIORITIES.find((level) => this.#queues[level].size > 0)
+      if (priority === undefined) return
+      const queue = this.#queues[priority]
+      const id = queue.values().next().value as BlockId
+      const wait = this.#nextStart - Date.now()
+      if (wait > 0) {
+        this.#wake = setTimeout(() => {
+          this.#wake = undefined
+          this.#pump()
+        }, wait)
+        this.#wake.unref()
+        return
+      }
+      this.#nextStart = Math.max(this.#nextStart, Date.now() - this.#spacing) + this.#spacing
+      queue.delete(id)
       this.#running++
-      this.#provide(id).finally(() => {
+      this.#provide(id, priority).finally(() => {
         this.#running--
         this.#pump()
       })
     }
   }
 
-  async #provide(id: BlockId): Promise<void> {
-    if (this.#host.getPeers().length === 0) return this.#retryLater(id)
+  async #provide(id: BlockId, priority: AnnouncePriority): Promise<void> {
+    if (this.#host.getPeers().length === 0) return this.#retryLater(id, priority)
     try {
       const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(30_000)])
       await this.#host.contentRouting.provide(idToCid(id), { signal })
@@ -97,19 +135,19 @@ export class Announcer {
     } catch (err) {
       if (this.#stopped) return
       log('provide %s failed: %s', id, (err as Error).message)
-      this.#retryLater(id)
+      this.#retryLater(id, priority)
     }
   }
 
-  #retryLater(id: BlockId): void {
-    this.#deferred.add(id)
+  #retryLater(id: BlockId, priority: AnnouncePriority): void {
+    this.#deferred.set(id, priority)
   }
 
   /** Queues again what could not be announced (call when a peer connects). */
   retryDeferred(): void {
-    for (const id of this.#deferred) this.#queue.add(id)
+    const deferred = [...this.#deferred]
     this.#deferred.clear()
-    this.#pump()
+    for (const [id, priority] of deferred) this.announce(id, priority)
   }
 }
 
