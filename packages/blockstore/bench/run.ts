@@ -9,9 +9,11 @@
  * which one first alternating, so machine noise hits both alike; then, apart
  * (fsyncs stall the file system journal for whatever runs next), by a raw
  * write + fdatasync and by a put of a pinned block (fsync, plus the batched
- * directory syncs). Reads: raw `fs.readFile` and the store's verified get of
- * the same files, interleaved the same way; both come from the page cache.
- * SHA-256 of the blocks in memory is timed too: it is what verification adds.
+ * directory syncs). Reads: raw `fs.readFile` and the store's get of the same
+ * files (checked against the CRC-32 recorded at put), interleaved the same
+ * way, then the same get with `verify: 'full'` (SHA-256 against the id); all
+ * from the page cache. SHA-256 of the blocks in memory is timed too: it is
+ * what full verification adds.
  * The stores start with their 1,024 shard directories, as any store past a
  * few thousand blocks has them (the raw side writes into one existing folder).
  * Like: a store of `--like-ids` small real blocks (their put rate is reported
@@ -23,7 +25,7 @@
 import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { idToCid, sha256Hex } from '@libernet/core'
@@ -52,6 +54,7 @@ interface BlockRatios {
   put: number[]
   pinned: number[]
   get: number[]
+  getFull: number[]
   coldGet: number[]
 }
 
@@ -63,6 +66,7 @@ interface Timing {
   putPinned: number
   rawRead: number
   get: number
+  getFull: number
   coldRawRead: number
   coldGet: number
   sha256: number
@@ -133,7 +137,7 @@ async function round(index: number): Promise<Timing> {
   await steadyStateShards(join(dir, 'store-pinned'))
   const cache = await LibernetBlockstore.open({ path: join(dir, 'store-cache') })
   const owned = await LibernetBlockstore.open({ path: join(dir, 'store-pinned') })
-  const ratios: BlockRatios = { put: [], pinned: [], get: [], coldGet: [] }
+  const ratios: BlockRatios = { put: [], pinned: [], get: [], getFull: [], coldGet: [] }
   const t: Timing = {
     raw: 0,
     rawFsync: 0,
@@ -141,6 +145,7 @@ async function round(index: number): Promise<Timing> {
     putPinned: 0,
     rawRead: 0,
     get: 0,
+    getFull: 0,
     coldRawRead: 0,
     coldGet: 0,
     sha256: 0,
@@ -180,6 +185,9 @@ async function round(index: number): Promise<Timing> {
     t.rawRead += rawMs
     t.get += getMs
     ratios.get.push(rawMs / getMs)
+    const fullMs = await timed(() => cache.getBlock(id, { verify: 'full' }))
+    t.getFull += fullMs
+    ratios.getFull.push(rawMs / fullMs)
     const start = performance.now()
     createHash('sha256').update(bytes).digest()
     t.sha256 += performance.now() - start
@@ -210,7 +218,9 @@ function dropFromPageCache(dir: string): void {
   execFileSync('sh', ['-c', 'find "$1" -type f -exec dd iflag=nocache count=0 status=none if={} \\;', 'sh', dir])
 }
 
-console.log(`${BLOCKS} blocks of 1 MiB, ${ROUNDS} rounds, in ${base}`)
+const load = () => loadavg().map((value) => value.toFixed(2))
+const loadAtStart = load()
+console.log(`${BLOCKS} blocks of 1 MiB, ${ROUNDS} rounds, in ${base}; load average ${loadAtStart.join(' ')}`)
 const rounds: Timing[] = []
 for (let index = 0; index < ROUNDS; index++) {
   const t = await round(index)
@@ -241,6 +251,9 @@ const reads = {
   rawReadMBps: mbps(totalBytes, byGet.rawRead),
   getMBps: mbps(totalBytes, byGet.get),
   getRatio: byGet.rawRead / byGet.get,
+  getFullMBps: mbps(totalBytes, byGet.getFull),
+  getFullRatio: byGet.rawRead / byGet.getFull,
+  getFullRatioPerBlockMedian: median(rounds.flatMap((r) => r.ratios.getFull)),
   sha256MBps: mbps(totalBytes, byGet.sha256),
   getRatioPerBlockMedian: median(rounds.flatMap((r) => r.ratios.get)),
   coldRawReadMBps: mbps(totalBytes, median(rounds.map((r) => r.coldRawRead))),
@@ -260,14 +273,19 @@ console.log(
 )
 console.log(`  raw readFile              ${reads.rawReadMBps.toFixed(0).padStart(6)} MB/s`)
 console.log(
-  `  get (verified)            ${reads.getMBps.toFixed(0).padStart(6)} MB/s  ${(reads.getRatio * 100).toFixed(0)} % of raw`,
+  `  get (CRC-32 checked)      ${reads.getMBps.toFixed(0).padStart(6)} MB/s  ${(reads.getRatio * 100).toFixed(0)} % of raw`,
+)
+console.log(
+  `  get (verify: 'full')      ${reads.getFullMBps.toFixed(0).padStart(6)} MB/s  ${(reads.getFullRatio * 100).toFixed(0)} % of raw`,
 )
 console.log(`  sha256 alone              ${reads.sha256MBps.toFixed(0).padStart(6)} MB/s`)
 console.log(`  raw readFile, from disk   ${reads.coldRawReadMBps.toFixed(0).padStart(6)} MB/s  (median of rounds)`)
 console.log(`  get, from disk            ${reads.coldGetMBps.toFixed(0).padStart(6)} MB/s`)
+const loadAfterBlocks = load()
+console.log(`load average ${loadAfterBlocks.join(' ')}`)
 const percent = (ratio: number) => `${(ratio * 100).toFixed(0)} %`
 console.log(
-  `per-block medians over all rounds: put ${percent(writes.putRatioPerBlockMedian)} of raw write, pinned put ${percent(writes.putPinnedRatioPerBlockMedian)} of raw write + fdatasync, get ${percent(reads.getRatioPerBlockMedian)} of raw read (page cache), ${percent(reads.coldGetRatioPerBlockMedian)} (from disk)`,
+  `per-block medians over all rounds: put ${percent(writes.putRatioPerBlockMedian)} of raw write, pinned put ${percent(writes.putPinnedRatioPerBlockMedian)} of raw write + fdatasync, get ${percent(reads.getRatioPerBlockMedian)} of raw read (page cache; full verification ${percent(reads.getFullRatioPerBlockMedian)}), ${percent(reads.coldGetRatioPerBlockMedian)} (from disk)`,
 )
 console.log(
   `round ranges: put ${writes.putRatioRange.map(percent).join(' .. ')}, get ${reads.getRatioRange.map(percent).join(' .. ')}`,
@@ -308,6 +326,13 @@ for (const [name, result] of Object.entries(like)) {
 
 await rm(base, { recursive: true, force: true })
 if (values.json !== undefined) {
-  const report = { blocks: BLOCKS, rounds: ROUNDS, writes, reads, like: { ids: LIKE_IDS, fillMs, ...like } }
+  const report = {
+    blocks: BLOCKS,
+    rounds: ROUNDS,
+    loadAverage: { start: loadAtStart, afterBlocks: loadAfterBlocks },
+    writes,
+    reads,
+    like: { ids: LIKE_IDS, fillMs, ...like },
+  }
   await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`)
 }

@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto'
-import { constants, type FileHandle, open, rename, unlink } from 'node:fs/promises'
-import { basename, join } from 'node:path'
+import * as fs from 'node:fs'
+import { constants, mkdir, open, unlink } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { fsCall } from './fs-call.ts'
 
 /**
  * Crash-safe file writes: the bytes go to a fresh temp file in `tmpDir` (same
@@ -11,56 +12,84 @@ import { basename, join } from 'node:path'
  * Durability against power loss additionally needs the data fsynced before
  * the rename and the directory entry fsynced after it. The caller decides per
  * write whether the data sync is worth its cost (see `FsyncPolicy` in
- * blockstore.ts); directory syncs are batched by {@link DirectorySyncer}.
+ * options.ts); directory syncs are batched by {@link DirectorySyncer}.
  */
 export interface AtomicWriteOptions {
   /** fsync the data before the rename. */
   sync: boolean
   /**
-   * Runs on this thread while the first write is in flight on libuv's pool (a
+   * Runs on this thread while the write is in flight on libuv's pool (a
    * content check, say, so hashing overlaps the copy into the page cache).
-   * Throwing aborts the write: the temp file is removed, nothing is renamed.
+   * Throwing (or rejecting) aborts the write: the temp file is removed, nothing is renamed.
    */
-  whileWriting?: () => void
+  whileWriting?: () => void | Promise<void>
   /** Runs once the data is written, just before the rename; throwing aborts likewise. */
   beforeRename?: () => Promise<void>
 }
 
+/**
+ * Writes `bytes` to `target` atomically. Returns true when it had to create
+ * the target's directory (the caller may want that directory's parent synced).
+ *
+ * The file system calls go through fs's callback API (see fs-call.ts). The
+ * target directory is assumed to exist and only created when the rename says
+ * it does not, so the common case costs open, write, close and rename.
+ */
 export async function writeFileAtomic(
   tmpDir: string,
   target: string,
   bytes: Uint8Array,
   options: AtomicWriteOptions,
-): Promise<void> {
+): Promise<boolean> {
   // A unique temp name per call: two writers of the same target never share a temp file.
-  const temp = join(tmpDir, `${basename(target)}.${randomBytes(6).toString('hex')}.tmp`)
-  let handle: FileHandle | undefined
+  const temp = join(tmpDir, `${basename(target)}.${process.pid}.${++tempCounter}.tmp`)
+  let fd: number | undefined
   try {
-    handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644)
-    const writing = writeAll(handle, bytes)
+    const opened = await fsCall<number>((done) => fs.open(temp, OPEN_FLAGS, 0o644, done))
+    fd = opened
+    const writing = writeAll(opened, bytes)
+    let checked: unknown
     try {
-      options.whileWriting?.()
-    } finally {
-      await writing
+      checked = options.whileWriting?.()
+    } catch (err) {
+      await writing.catch(() => {})
+      throw err
     }
-    if (options.sync) await handle.datasync()
-    await handle.close()
-    handle = undefined
+    const [written, check] = await Promise.allSettled([writing, checked])
+    if (check.status === 'rejected') throw check.reason
+    if (written.status === 'rejected') throw written.reason
+    if (options.sync) await fsCall((done) => fs.fdatasync(opened, done))
+    fd = undefined
+    await fsCall((done) => fs.close(opened, done))
     await options.beforeRename?.()
-    await rename(temp, target)
+    try {
+      await fsCall((done) => fs.rename(temp, target, done))
+      return false
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      await mkdir(dirname(target), { recursive: true })
+      await fsCall((done) => fs.rename(temp, target, done))
+      return true
+    }
   } catch (err) {
-    await handle?.close().catch(() => {})
+    if (fd !== undefined) {
+      const closing = fd
+      await fsCall((done) => fs.close(closing, done)).catch(() => {})
+    }
     await unlink(temp).catch(() => {})
     throw err
   }
 }
 
+const OPEN_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL
+let tempCounter = 0
+
 /** Issues the first write synchronously (before returning), then finishes any short write. */
-async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+async function writeAll(fd: number, bytes: Uint8Array): Promise<void> {
   let offset = 0
   while (offset < bytes.byteLength) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset, offset)
-    offset += bytesWritten
+    const at = offset
+    offset += await fsCall<number>((done) => fs.write(fd, bytes, at, bytes.byteLength - at, at, done))
   }
 }
 

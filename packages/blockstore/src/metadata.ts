@@ -13,7 +13,12 @@ import type { IndexEntry, SortedIdIndex } from './like-index.ts'
  * sightings are soft state that a rebuild starts afresh.
  */
 
-export const SCHEMA_VERSION = 1
+/**
+ * 2: `blocks.crc`, the CRC-32 of the stored bytes, recorded once they were
+ * verified against the id; version 1 databases gain the column on open, NULL
+ * for their rows until a read has checked them in full (see read-path.ts).
+ */
+export const SCHEMA_VERSION = 2
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS blocks (
@@ -22,7 +27,8 @@ CREATE TABLE IF NOT EXISTS blocks (
   pinned INTEGER NOT NULL DEFAULT 0,
   heat REAL NOT NULL,
   last_access INTEGER NOT NULL,
-  added_at INTEGER NOT NULL
+  added_at INTEGER NOT NULL,
+  crc INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS blocks_eviction ON blocks (heat, id) WHERE pinned = 0;
 CREATE TABLE IF NOT EXISTS pin_roots (
@@ -60,6 +66,8 @@ export interface BlockRow {
   heat: number
   lastAccess: number
   addedAt: number
+  /** CRC-32 of the stored bytes, taken when they were verified against the id; undefined for rows older than it. */
+  crc: number | undefined
 }
 
 export interface PinRootRow {
@@ -124,11 +132,15 @@ export class MetadataDb implements SortedIdIndex {
       // a power cut may lose the last commits, which the open-time reconcile repairs.
       this.db.exec('PRAGMA synchronous = NORMAL')
       const version = this.#scalar('PRAGMA user_version')
-      if (version !== 0 && version !== SCHEMA_VERSION) {
+      // 0: a new file; 1: migrated below (it lacks the CRC column).
+      if (version !== 0 && version !== 1 && version !== SCHEMA_VERSION) {
         throw new UnreadableMetadataError(`unknown metadata schema version ${String(version)}`)
       }
-      this.db.exec(SCHEMA)
-      this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
+      this.transaction(() => {
+        this.db.exec(SCHEMA)
+        if (version === 1) this.db.exec('ALTER TABLE blocks ADD COLUMN crc INTEGER')
+        this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
+      })
     } catch (err) {
       this.db.close()
       throw err
@@ -175,7 +187,7 @@ export class MetadataDb implements SortedIdIndex {
   // ----------------------------------------------------------------- blocks
 
   getBlock(id: Uint8Array): BlockRow | undefined {
-    const row = this.#get('SELECT id, size, pinned, heat, last_access, added_at FROM blocks WHERE id = ?', id)
+    const row = this.#get('SELECT id, size, pinned, heat, last_access, added_at, crc FROM blocks WHERE id = ?', id)
     return row === undefined ? undefined : toBlockRow(row)
   }
 
@@ -184,22 +196,24 @@ export class MetadataDb implements SortedIdIndex {
   }
 
   /** Adds a block row unless one exists; returns whether it was added. */
-  insertBlock(id: Uint8Array, size: number, heat: number, now: number): boolean {
+  insertBlock(id: Uint8Array, size: number, crc: number, heat: number, now: number): boolean {
     const pinned = this.isPinned(id) ? 1 : 0
     const result = this.#run(
-      'INSERT OR IGNORE INTO blocks (id, size, pinned, heat, last_access, added_at) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO blocks (id, size, pinned, heat, last_access, added_at, crc) VALUES (?, ?, ?, ?, ?, ?, ?)',
       id,
       size,
       pinned,
       heat,
       now,
       now,
+      crc,
     )
     return Number(result.changes) === 1
   }
 
-  setBlockSize(id: Uint8Array, size: number): void {
-    this.#run('UPDATE blocks SET size = ? WHERE id = ?', size, id)
+  /** Records the size and CRC-32 of a file just verified in full. */
+  setBlockChecksum(id: Uint8Array, size: number, crc: number): void {
+    this.#run('UPDATE blocks SET size = ?, crc = ? WHERE id = ?', size, crc, id)
   }
 
   /** Removes a block row; returns it as it was, if there was one. */
@@ -379,6 +393,7 @@ function toBlockRow(row: Record<string, unknown>): BlockRow {
     heat: Number(row.heat),
     lastAccess: Number(row.last_access),
     addedAt: Number(row.added_at),
+    crc: row.crc === null || row.crc === undefined ? undefined : Number(row.crc),
   }
 }
 

@@ -103,7 +103,7 @@ describe('like index', () => {
             db.db.exec('DELETE FROM blocks')
             const entries = new Map<BlockId, number>()
             ids.forEach((id, index) => {
-              db.insertBlock(Buffer.from(id, 'hex'), index, 0, 0)
+              db.insertBlock(Buffer.from(id, 'hex'), index, 0, 0, 0)
               entries.set(id, index)
             })
             const result = queryLike(db, Buffer.from(target, 'hex'), limit, minScore).map((entry) => ({

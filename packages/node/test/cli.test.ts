@@ -204,17 +204,6 @@ describe('libernet CLI: usage and exit codes', () => {
     }
   })
 
-  it('exits 6 for commands that need a running node', async () => {
-    for (const args of [['start'], ['peers'], ['status'], ['like', '0'.repeat(64)]]) {
-      const result = await runMain(args)
-      assert.equal(result.code, 6, args.join(' '))
-      assert.match(
-        result.stderr,
-        args[0] === 'start' ? /network node is not part of this version/ : /needs a running node/,
-      )
-    }
-  })
-
   it('exits 1 with a clear message when the folder to back up does not exist', async () => {
     const work = scratch('nofolder')
     try {

@@ -1,0 +1,41 @@
+import type { BlockId } from '@libernet/core'
+import { syncFile } from './files.ts'
+import type { StoreState } from './state.ts'
+import { syncFileSystem } from './sync-fs.ts'
+
+/** Pending files from which one whole-file-system sync beats an fsync each. */
+const WHOLE_FS_SYNC_THRESHOLD = 64
+
+/**
+ * fsyncs the files among `ids` that were written without it, then every
+ * dirty directory. Past a few dozen files one syncfs(2) of the store's file
+ * system is far cheaper than an fsync each (a backup leaves thousands) and
+ * makes the same promise for every write renamed into place before it
+ * started, file data and directory entries alike; a write that lands while
+ * it runs keeps its pending mark. Files are fsynced one by one when syncfs
+ * is unavailable or fails.
+ */
+export async function makeDurable(state: StoreState, ids: Iterable<BlockId>): Promise<void> {
+  const pending: BlockId[] = []
+  for (const id of ids) if (state.unsynced.has(id)) pending.push(id)
+  if (pending.length >= WHOLE_FS_SYNC_THRESHOLD) {
+    const covered = state.writes
+    if (await syncFileSystem(state.layout.root)) {
+      for (const id of pending) {
+        const written = state.unsynced.get(id)
+        if (written !== undefined && written <= covered) state.unsynced.delete(id)
+      }
+    }
+  }
+  await Promise.all(pending.map((id) => state.mutex.run(id, () => syncIfUnsynced(state, id))))
+  await state.dirs.sync()
+}
+
+/** Call holding the block's lock. */
+async function syncIfUnsynced(state: StoreState, id: BlockId): Promise<void> {
+  if (!state.unsynced.has(id)) return
+  const { dir, file } = state.layout.locate(id)
+  await syncFile(file)
+  state.unsynced.delete(id)
+  state.dirs.markDirty(dir)
+}
