@@ -70,6 +70,9 @@ const MAX_LIKE_LIMIT = 10_000
 /** Rows read per page by `getAll`. */
 const PAGE = 512
 
+/** Ids read from the database at a time by {@link LibernetBlockstore.ids}. */
+const ID_PAGE = 4096
+
 /**
  * A durable, verified, quota-bounded block store (DESIGN §3): blocks in a
  * blockstore-fs layout keyed by CID, metadata in SQLite.
@@ -237,6 +240,22 @@ export class LibernetBlockstore implements Blockstore {
       requests: requestsAt(row.heat, state.now(), this.halfLife),
       lastAccess: row.lastAccess,
       addedAt: row.addedAt,
+    }
+  }
+
+  /**
+   * Every stored block id, in id order. Read a page at a time, so blocks
+   * added or removed meanwhile may or may not be listed, and the database
+   * is free between pages.
+   */
+  *ids(): Generator<BlockId, void, undefined> {
+    let after: Uint8Array | undefined
+    for (;;) {
+      this.#state.assertOpen()
+      const page = this.#state.db.page(after, ID_PAGE)
+      for (const entry of page) yield toId(entry.id)
+      if (page.length < ID_PAGE) return
+      after = page.at(-1)!.id
     }
   }
 

@@ -57,6 +57,16 @@ describe('LibernetBlockstore: put and get', () => {
     await store.close()
   })
 
+  it('lists every id in id order, across pages', async () => {
+    await using dir = await makeTempDir('ids')
+    const store = await LibernetBlockstore.open({ path: dir.path })
+    const blocks = Array.from({ length: 4100 }, () => randomBlock(8))
+    for (const block of blocks) await store.putBlock(block.id, block.bytes)
+    assert.deepEqual([...store.ids()], blocks.map((block) => block.id).sort())
+    await store.close()
+    assert.throws(() => [...store.ids()], { name: 'StoreClosedError' })
+  })
+
   it('accepts plain blocks, named by the hash of their inflated content', async () => {
     await using dir = await makeTempDir('plain')
     const store = await LibernetBlockstore.open({ path: dir.path })

@@ -13,10 +13,15 @@ import { createHost, type Host } from './libp2p.ts'
 import { NetworkStore } from './network-store.ts'
 import { PeerBook } from './peers.ts'
 import { Replicator } from './replication.ts'
-import { Announcer, findProviders } from './routing.ts'
+import { type AnnouncePriority, Announcer, findProviders } from './routing.ts'
 import { closestPeers } from './xor.ts'
 
 const log = logger('libernet:node')
+
+/** Every block the store holds: the owner's (pinned) announced before copies kept for others. */
+function* heldBlocks(blockstore: LibernetBlockstore): Generator<[BlockId, AnnouncePriority]> {
+  for (const id of blockstore.ids()) yield [id, blockstore.blockInfo(id)?.pinned === true ? 'owner' : 'copy']
+}
 
 /** The block id a root URL (`/sha256/{id}...`) names. */
 function parseRootId(url: string): BlockId {
@@ -119,7 +124,7 @@ export class LibernetNode {
         repairInterval: config.repairInterval * 1000,
         holderGrace: config.holderGrace * 1000,
       })
-      announcer = new Announcer(host, { held: () => replicator.pinnedIds() })
+      announcer = new Announcer(host, { held: () => heldBlocks(blockstore) })
       const store = new NetworkStore({
         host,
         blockstore,

@@ -95,20 +95,6 @@ export class Replicator {
     this.#soon.unref()
   }
 
-  /** Ids of a root walked already (empty until it is). */
-  knownIds(rootUrl: string): BlockId[] {
-    return this.#known.get(rootUrl) ?? []
-  }
-
-  /** Every block of every pinned root. */
-  async pinnedIds(): Promise<Set<BlockId>> {
-    const all = new Set<BlockId>()
-    for (const { url } of this.#init.blockstore.pins()) {
-      for (const id of await this.idsOf(url).catch(() => [])) all.add(id)
-    }
-    return all
-  }
-
   /** Waits until nothing is queued or running (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.#running !== undefined) await this.#running

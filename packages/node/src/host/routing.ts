@@ -16,8 +16,8 @@ export interface AnnouncerInit {
    * backup's blocks halves the speed of replicating them.
    */
   rate?: number
-  /** Every id the node holds, for re-announcement. */
-  held: () => Promise<Iterable<BlockId>>
+  /** Every id the node holds, for re-announcement, with how soon each goes. */
+  held: () => Iterable<[BlockId, AnnouncePriority]>
 }
 
 /**
@@ -46,7 +46,7 @@ export class Announcer {
   readonly #spacing: number
   #nextStart = 0
   #wake: ReturnType<typeof setTimeout> | undefined
-  readonly #held: () => Promise<Iterable<BlockId>>
+  readonly #held: () => Iterable<[BlockId, AnnouncePriority]>
   #running = 0
   #timer: ReturnType<typeof setInterval> | undefined
   #stopped = false
@@ -88,12 +88,11 @@ export class Announcer {
   }
 
   announceAll(): void {
-    this.#held().then(
-      (ids) => {
-        for (const id of ids) this.announce(id)
-      },
-      (err: Error) => log('listing held blocks failed: %s', err.message),
-    )
+    try {
+      for (const [id, priority] of this.#held()) this.announce(id, priority)
+    } catch (err) {
+      log('listing held blocks failed: %s', (err as Error).message)
+    }
   }
 
   get pending(): number {
