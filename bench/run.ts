@@ -13,6 +13,9 @@ const BENCHES: Record<string, string[]> = {
   blockstore: ['bench/blockstore/run.ts'],
   protocol: ['bench/protocol/run.ts'],
   backup: ['bench/backup/run.ts'],
+  gateway: ['bench/gateway/run.ts'],
+  network: ['bench/network/run.ts'],
+  rendezvous: ['bench/rendezvous/run.ts'],
 }
 
 const root = resolve(import.meta.dirname, '..')
