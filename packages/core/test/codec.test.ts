@@ -303,8 +303,13 @@ describe('incompressibility detection', () => {
     assert.equal(looksIncompressible(new Uint8Array(MAX_CHUNK_SIZE)), false)
     const base64 = Uint8Array.from(Buffer.from(Buffer.from(random(100_000)).toString('base64')))
     assert.equal(looksIncompressible(base64), false)
-    // small inputs are simply compressed
-    assert.equal(looksIncompressible(random(10_000)), false)
+    // down to 2 KiB, samples overlap and still tell noise from text
+    for (const size of [2048, 3000, 10_000]) {
+      assert.equal(looksIncompressible(randomish(size, size)), true)
+      assert.equal(looksIncompressible(textLike(size, 1)), false)
+    }
+    // smaller inputs are simply compressed
+    assert.equal(looksIncompressible(random(2047)), false)
   })
 
   it('stores incompressible content as is', () => {

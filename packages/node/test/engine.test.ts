@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import {
@@ -19,16 +20,18 @@ import fc from 'fast-check'
 import { backup } from '../src/backup/backup.ts'
 import { BundleWriter } from '../src/backup/bundle-writer.ts'
 import { compileExcludes } from '../src/backup/exclude.ts'
+import { IngestPool } from '../src/backup/ingest-pool.ts'
 import { walk } from '../src/backup/walk.ts'
 import { loadStored } from '../src/content.ts'
 import { blockIdOfFile } from '../src/import.ts'
+import { restore } from '../src/restore/restore.ts'
 import { assertLinkInside } from '../src/restore/safe-path.ts'
 import { writeRegularFile } from '../src/restore/writer.ts'
 import { SnapshotLog } from '../src/snapshots.ts'
 import type { EngineStore } from '../src/store.ts'
 import { compareCodePoints } from '../src/util/code-points.ts'
 import { Semaphore } from '../src/util/semaphore.ts'
-import { scratch } from './helpers.ts'
+import { describeTree, scratch } from './helpers.ts'
 
 /** A store in memory, for the engine's own logic (the blockstore has its own tests). */
 function memoryStore(): EngineStore & { blocks: Map<BlockId, Uint8Array> } {
@@ -36,7 +39,8 @@ function memoryStore(): EngineStore & { blocks: Map<BlockId, Uint8Array> } {
   return {
     blocks,
     has: async (id) => blocks.has(id),
-    get: async (id) => blocks.get(id),
+    // A copy, as a store on disk reads a fresh buffer: readers may move it to a worker thread.
+    get: async (id) => blocks.get(id)?.slice(),
     put: async (id, bytes) => {
       if (blocks.has(id)) return false
       blocks.set(id, bytes.slice())
@@ -287,6 +291,95 @@ describe('import layouts', () => {
     assert.equal(blockIdOfFile('x', id.toUpperCase()), undefined)
   })
 })
+
+describe('backup and restore workers', () => {
+  const work = scratch('workers')
+  after(() => work.cleanup())
+
+  /** Large files (several chunks, ring wrap-around), many small ones (batched tasks), an empty one. */
+  function makeTree(root: string): void {
+    mkdirSync(join(root, 'big'), { recursive: true })
+    writeFileSync(join(root, 'big/random.bin'), randomBytes(3 * 1024 * 1024 + 123))
+    writeFileSync(join(root, 'big/text.txt'), 'the same line of text, again and again\n'.repeat(80_000))
+    for (let index = 0; index < 150; index++) {
+      mkdirSync(join(root, `small/${index % 7}`), { recursive: true })
+      writeFileSync(join(root, `small/${index % 7}/f${index}`), randomBytes(index * 37))
+    }
+    writeFileSync(join(root, 'empty'), '')
+  }
+
+  it('back up the same snapshot whatever the ring size and worker count, and restore it byte for byte', async () => {
+    const source = join(work.dir, 'source')
+    makeTree(source)
+    const pool = new CodecPool({ size: 2 })
+    try {
+      const store = memoryStore()
+      // A ring of the minimum size makes the worker wait for the main thread and wrap around often.
+      const tight = await backup(source, { store, pool, prior: null, inFlightBytes: 1, workers: 1 })
+      const wide = await backup(source, { store: memoryStore(), pool, prior: null, workers: 2 })
+      assert.equal(tight.url, wide.url)
+      assert.equal(tight.files, 153)
+      assert.equal(tight.bytesRead, tight.bytes)
+      for (const workers of [1, 2]) {
+        const target = join(work.dir, `restored-${workers}`)
+        const restored = await restore(tight.url, target, { store, pool, workers, inFlightBytes: 1 << 20 })
+        assert.equal(restored.written, 153)
+        assert.deepEqual(restored.failed, [])
+        assert.deepEqual(describeTree(target), describeTree(source))
+      }
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('a restore leaves out files whose blocks are missing, with no temporary left behind', async () => {
+    const source = join(work.dir, 'source-missing')
+    makeTree(source)
+    const pool = new CodecPool({ size: 2 })
+    try {
+      const store = memoryStore()
+      const { url } = await backup(source, { store, pool, prior: null })
+      const gone = parseUrl((await findPart(store, url, 'big/random.bin')).url)
+      assert.equal(gone.kind, 'content')
+      store.blocks.delete(gone.id)
+      const target = join(work.dir, 'restored-missing')
+      const restored = await restore(url, target, { store, pool })
+      assert.deepEqual(restored.missingBlocks, [gone.id])
+      assert.deepEqual(
+        restored.failed.map((failure) => failure.path),
+        ['big/random.bin'],
+      )
+      assert.equal(restored.written, 152)
+      assert.equal(existsSync(join(target, 'big/random.bin')), false)
+      assert.deepEqual(readdirSync(join(target, 'big')), ['text.txt'])
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('an unreadable file is an IngestFileError with the system call and code', async () => {
+    const pool = new IngestPool({ store: memoryStore(), params: { min: 4096, avg: 16384, max: 65536 }, size: 1 })
+    try {
+      await assert.rejects(pool.readFile(join(work.dir, 'no-such-file'), 0), (err: Error & { code?: string }) => {
+        assert.equal(err.name, 'Error')
+        assert.ok(err instanceof Error && err.constructor.name === 'IngestFileError')
+        assert.equal(err.code, 'ENOENT')
+        assert.equal((err as Error & { syscall?: string }).syscall, 'open')
+        return true
+      })
+    } finally {
+      await pool.close()
+    }
+  })
+})
+
+async function findPart(store: ReturnType<typeof memoryStore>, url: string, path: string) {
+  const top = parseBundle(await loader(store)(url))
+  for await (const entry of iterateBundleFiles(top, loader(store), { url })) {
+    if (entry.path === path) return entry.file.parts[0]!
+  }
+  throw new Error(`no ${path} in ${url}`)
+}
 
 describe('typed errors of the engine', () => {
   const work = scratch('errors')

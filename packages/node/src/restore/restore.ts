@@ -15,7 +15,8 @@ import type { EngineStore } from '../store.ts'
 import { Semaphore } from '../util/semaphore.ts'
 import { assertSelected, type Selection, selectedDirectories, targetPath } from './plan.ts'
 import { assertLinkInside, assertLinkTarget, RestoreRoot } from './safe-path.ts'
-import { type FileWriterOptions, writeDirectory, writeLink, writeRegularFile } from './writer.ts'
+import { FileSink } from './sink.ts'
+import { type FileWriterOptions, writeDirectory, writeLink } from './writer.ts'
 
 export interface RestoreOptions {
   store: EngineStore
@@ -29,7 +30,7 @@ export interface RestoreOptions {
    * millisecond per file, which on small files costs more than the restore.
    */
   fsync?: boolean
-  /** Decoded bytes in flight (default 16 MiB). */
+  /** Decoded bytes in flight (default 8 MiB). */
   inFlightBytes?: number
   /**
    * Recreate symlinks whose targets are absolute or lead out of the target
@@ -39,6 +40,8 @@ export interface RestoreOptions {
   externalLinks?: boolean
   /** Files written at once (default 32: small files are latency-bound, a few round trips each). */
   concurrency?: number
+  /** Threads that decode blocks and write files (default: one less than the codec pool's, at least one). */
+  workers?: number
   signal?: AbortSignal
   progress?: RestoreProgress
   onWarning?: (warning: RestoreWarning) => void
@@ -144,7 +147,7 @@ export async function restore(url: string, directory: string, options: RestoreOp
   const missing = new Set<string>()
   const writerOptions: FileWriterOptions = {
     context,
-    budget: new Semaphore(options.inFlightBytes ?? 16 * 1024 * 1024),
+    budget: new Semaphore(options.inFlightBytes ?? 8 * 1024 * 1024),
     fsync: options.fsync ?? false,
     verify: options.verify ?? false,
     zeroParts: new Set(),
@@ -160,51 +163,59 @@ export async function restore(url: string, directory: string, options: RestoreOp
     await mkdir(parent, { recursive: true })
     created.add(parent)
   }
-  const slots = new Semaphore(options.concurrency ?? 32)
-  const running = new Set<Promise<void>>()
-  let fatal: unknown
-
-  // Second pass: write, a few files at a time.
-  for await (const { path, file } of bundleFiles(context, top, rootUrl)) {
-    throwIfAborted(signal)
-    if (fatal !== undefined) break
-    const target = targetPath(selection, path)
-    if (target === undefined) continue
-    await root.checkParents(target)
-    const absolute = root.resolve(target)
-    await slots.acquire(1, signal)
-    const task = (async () => {
-      try {
-        await ensureParent(absolute)
-        const outcome =
-          file.link !== undefined
-            ? await writeLink(absolute, file.link)
-            : await writeRegularFile(absolute, file, writerOptions)
-        if (file.link !== undefined) result.links++
-        if (outcome === 'up-to-date') result.upToDate++
-        else result.written++
-      } catch (err) {
-        if (err instanceof MissingBlocksError) {
-          for (const id of err.ids) missing.add(id)
-          result.failed.push({ path, reason: `missing ${err.ids.length} block(s)` })
-        } else if (isCorruption(err)) {
-          result.corrupt++
-          result.failed.push({ path, reason: (err as Error).message })
-        } else {
-          fatal ??= err
-        }
-        options.onWarning?.({ path, message: (err as Error).message, missing: err instanceof MissingBlocksError })
-      } finally {
-        progress.files++
-        if (file.link === undefined) progress.bytes += file.size
-        slots.release(1)
-      }
-    })()
-    running.add(task)
-    task.finally(() => running.delete(task))
+  // The main thread fetches blocks and reads bundles: one core is left to it.
+  const sink = new FileSink({ writer: writerOptions, size: options.workers ?? Math.max(1, pool.size - 1) })
+  try {
+    await writeFiles()
+  } finally {
+    await sink.close()
   }
-  await Promise.all(running)
-  if (fatal !== undefined) throw fatal
+
+  async function writeFiles(): Promise<void> {
+    const slots = new Semaphore(options.concurrency ?? 32)
+    const running = new Set<Promise<void>>()
+    let fatal: unknown
+
+    // Second pass: write, a few files at a time.
+    for await (const { path, file } of bundleFiles(context, top, rootUrl)) {
+      throwIfAborted(signal)
+      if (fatal !== undefined) break
+      const target = targetPath(selection, path)
+      if (target === undefined) continue
+      await root.checkParents(target)
+      const absolute = root.resolve(target)
+      await slots.acquire(1, signal)
+      const task = (async () => {
+        try {
+          await ensureParent(absolute)
+          const outcome =
+            file.link !== undefined ? await writeLink(absolute, file.link) : await sink.write(absolute, file)
+          if (file.link !== undefined) result.links++
+          if (outcome === 'up-to-date') result.upToDate++
+          else result.written++
+        } catch (err) {
+          if (err instanceof MissingBlocksError) {
+            for (const id of err.ids) missing.add(id)
+            result.failed.push({ path, reason: `missing ${err.ids.length} block(s)` })
+          } else if (isCorruption(err)) {
+            result.corrupt++
+            result.failed.push({ path, reason: (err as Error).message })
+          } else {
+            fatal ??= err
+          }
+          options.onWarning?.({ path, message: (err as Error).message, missing: err instanceof MissingBlocksError })
+        } finally {
+          progress.files++
+          if (file.link === undefined) progress.bytes += file.size
+          slots.release(1)
+        }
+      })()
+      running.add(task)
+      task.finally(() => running.delete(task))
+    }
+    await Promise.all(running)
+    if (fatal !== undefined) throw fatal
+  }
 
   for (const { target, entry } of directories) {
     throwIfAborted(signal)

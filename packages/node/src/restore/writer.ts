@@ -163,7 +163,7 @@ export function looksUpToDate(stats: BigIntStats, file: BundleFile): boolean {
  * The mode a file gets: what the umask gave it at creation, plus execute
  * where it can be read when executable, minus every write bit when read-only.
  */
-export function modeFor(current: number, file: BundleFile): number {
+export function modeFor(current: number, file: Pick<BundleFile, 'executable' | 'readonly'>): number {
   let mode = current & 0o7777
   if (file.executable === true) mode |= (mode & 0o444) >> 2
   else mode &= ~0o111
@@ -172,7 +172,7 @@ export function modeFor(current: number, file: BundleFile): number {
   return mode
 }
 
-async function contentMatches(absolute: string, file: BundleFile, options: FileWriterOptions): Promise<boolean> {
+export async function contentMatches(absolute: string, file: BundleFile, options: FileWriterOptions): Promise<boolean> {
   const handle = await open(absolute, 'r')
   try {
     let offset = 0
@@ -214,7 +214,7 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number)
   }
 }
 
-function lstatOrUndefined(path: string): BigIntStats | undefined {
+export function lstatOrUndefined(path: string): BigIntStats | undefined {
   try {
     return lstatSync(path, { bigint: true })
   } catch (err) {

@@ -1,0 +1,42 @@
+import type { FastCdcParams } from '@libernet/core'
+
+/**
+ * Messages between the {@link IngestPool} and its workers. Encoded blocks do
+ * not travel in messages: each worker writes them into its own ring of
+ * shared memory and the main thread stores them from there, so no buffer is
+ * allocated on one thread and freed on another (the pattern that makes
+ * malloc arenas grow without bound) and nothing is copied twice.
+ */
+export interface IngestWorkerData {
+  /** The ring the worker writes encoded blocks into. */
+  ring: SharedArrayBuffer
+  /** One Int32: ring bytes in use (allocated by the worker, released by the main thread in allocation order). */
+  control: SharedArrayBuffer
+  params: FastCdcParams
+  /** zlib level; undefined: core's default. */
+  level: number | undefined
+}
+
+export const USED = 0
+
+export type IngestRequest =
+  /** Read, chunk and encode these files, in order. */
+  | { op: 'files'; task: number; files: Array<{ file: number; path: string; known?: string[] }> }
+  /** Encode these bytes as one convergent block (a bundle piece). */
+  | { op: 'content'; task: number; file: number; bytes: Uint8Array }
+
+export type IngestEvent =
+  /** One encoded block of `file`, in order, at `ring[offset, offset + length)`; `cost` ring bytes to release once stored. */
+  | { kind: 'block'; file: number; id: string; key: string; size: number; offset: number; length: number; cost: number }
+  /** A chunk of `file` whose key is one of its `known` keys: its block is stored already, nothing was encoded. */
+  | { kind: 'known'; file: number; key: string; size: number }
+  /** `file` was read to the end: all its blocks came before this event. */
+  | { kind: 'file'; file: number; size: number; mode: bigint; mtimeNs: bigint; stable: boolean }
+  /** `file` could not be read; `code`/`syscall` are set for file system errors. */
+  | { kind: 'error'; file: number; name: string; message: string; code?: string; syscall?: string }
+  /** Every file of `task` has its `file` or `error` event before this one. */
+  | { kind: 'done'; task: number }
+
+export interface IngestMessage {
+  events: IngestEvent[]
+}
