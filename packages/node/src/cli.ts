@@ -7,6 +7,7 @@ import { EXIT, EXIT_CODES_HELP, type ExitCode } from './cli/exit-codes.ts'
 import { Output, type OutputStream } from './cli/output.ts'
 import type { RestoreCommandOptions } from './cli/restore.ts'
 import type { StartCommandOptions } from './cli/start.ts'
+import { InvalidArgumentError } from './errors.ts'
 
 export interface MainOptions {
   stdout?: OutputStream
@@ -59,6 +60,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     .addOption(
       new Option('--passphrase <text>', 'encrypt the snapshot root with a passphrase').env('LIBERNET_PASSPHRASE'),
     )
+    .option('--user <name>', 'also write your backup index, to find this backup by name and passphrase anywhere')
+    .option('--machine <name>', "this machine's name in the index (default: the host name)")
     .action(
       run(async (ctx, [dir, opts]) =>
         (await import('./cli/backup.ts')).backupCommand(dir as string, opts as BackupCommandOptions, ctx),
@@ -68,20 +71,32 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   program
     .command('restore')
     .description('restore a snapshot (or a folder or file inside it) into a directory')
-    .argument('<url>', 'snapshot URL, optionally with a path inside it')
-    .argument('<dir>', 'target directory (created if needed)')
+    .usage('[options] <url> <dir>\n       libernet restore --user <name> [--machine M] [--folder F] <dir>')
+    .argument('<url>', 'snapshot URL, optionally with a path inside it (with --user: the target directory)')
+    .argument('[dir]', 'target directory (created if needed)')
     .option('--verify', 'also check the content of files that look up to date')
     .option('--fsync', 'fsync each file before it is renamed into place (survives a power cut; slower)')
     .option('--external-links', 'recreate symlinks that point outside DIR instead of refusing the restore')
-    .action(
-      run(async (ctx, [url, dir, opts]) =>
-        (await import('./cli/restore.ts')).restoreCommand(
-          url as string,
-          dir as string,
-          opts as RestoreCommandOptions,
-          ctx,
-        ),
+    .option('--user <name>', "find the snapshots by user name and passphrase (the backup's --user)")
+    .addOption(
+      new Option('--passphrase <text>', 'the passphrase for --user (else asked without echo)').env(
+        'LIBERNET_PASSPHRASE',
       ),
+    )
+    .option('--machine <name>', 'with --user: only this machine (default: every machine)')
+    .option('--folder <path>', 'with --user: only this folder (default: every folder)')
+    .option('--months <n>', 'with --user: how many months back to look (default 12)')
+    .action(
+      run(async (ctx, [url, dir, opts]) => {
+        const options = opts as RestoreCommandOptions
+        const { restoreCommand, restoreUserCommand } = await import('./cli/restore.ts')
+        if (options.user !== undefined) {
+          if (dir !== undefined) throw new InvalidArgumentError('with --user, give only the target directory')
+          return restoreUserCommand(url as string, { ...options, user: options.user }, ctx)
+        }
+        if (dir === undefined) throw new InvalidArgumentError('restore needs a URL and a target directory')
+        return restoreCommand(url as string, dir as string, options, ctx)
+      }),
     )
 
   program

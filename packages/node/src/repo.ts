@@ -18,6 +18,11 @@ export interface RepoView {
   verifyStore(options?: { signal?: AbortSignal }): Promise<{ checked: number; corrupt: string[] }>
   /** The pinned backup roots and who pinned them. */
   pinRoots(): Promise<{ owner: string; url: string }[]>
+  /** Blocks most like `target`, best first: the local index, and the network's when a node runs. */
+  like(
+    target: BlockId,
+    options: { limit: number; minScore?: number; signal?: AbortSignal },
+  ): Promise<{ id: BlockId; size: number; score: number }[]>
   close(): Promise<void>
 }
 
@@ -54,6 +59,9 @@ export async function openRepo(dataDir: string, options: OpenRepoOptions = {}): 
     },
     async pinRoots() {
       return blockstore.pins().map(({ owner, url }) => ({ owner, url }))
+    },
+    async like(target, likeOptions) {
+      return blockstore.like(target, { limit: likeOptions.limit, minScore: likeOptions.minScore })
     },
     async close() {
       await pool.close()

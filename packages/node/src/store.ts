@@ -12,7 +12,8 @@ export interface EngineStore {
    * The stored bytes, or `undefined` when the block is not available.
    * `verify: false` lets a store skip checking them against the id, for a
    * caller that does (decoding does); a verified read afterwards must
-   * quarantine and report a corrupt block.
+   * quarantine and report a corrupt block. The caller owns the returned
+   * bytes (it may transfer them to a worker).
    */
   get(id: BlockId, options?: { signal?: AbortSignal; verify?: boolean }): Promise<Uint8Array | undefined>
   /** Stores a block (verified against its id); resolves to true when it was not there before. */

@@ -2,14 +2,19 @@ import { resolve } from 'node:path'
 import { type BackupResult, backup, createBackupProgress } from '../backup/backup.ts'
 import { compileExcludes } from '../backup/exclude.ts'
 import { walk } from '../backup/walk.ts'
+import { type PublishedIndex, publishIndex } from '../rendezvous/publish.ts'
 import { formatBytes, megabytesPerSecond } from '../util/format.ts'
 import type { CommandContext } from './context.ts'
 import { EXIT, type ExitCode } from './exit-codes.ts'
+import { passphraseFor } from './passphrase.ts'
 
 export interface BackupCommandOptions {
   exclude?: string[]
   full?: boolean
   passphrase?: string
+  /** Also write this user's backup index (rendezvous), so the backup can be found by name and passphrase. */
+  user?: string
+  machine?: string
 }
 
 export async function backupCommand(
@@ -18,6 +23,9 @@ export async function backupCommand(
   context: CommandContext,
 ): Promise<ExitCode> {
   const { output, signal } = context
+  // Asked before the backup starts, not after minutes of work.
+  const indexPassphrase =
+    options.user === undefined ? undefined : await passphraseFor(options.user, options.passphrase, signal)
   const repo = await context.repo()
   const root = resolve(folder)
   const progress = createBackupProgress()
@@ -50,6 +58,25 @@ export async function backupCommand(
     bar.stop()
   }
   const partial = result.skipped.length > 0 || result.changed.length > 0
+  let index: PublishedIndex | undefined
+  if (options.user !== undefined && indexPassphrase !== undefined) {
+    const mining = output.progress('index', () => ({ bytes: 0, files: 0 }))
+    try {
+      index = await publishIndex({
+        user: options.user,
+        passphrase: indexPassphrase,
+        ...(options.machine !== undefined ? { machine: options.machine } : {}),
+        folder: result.folder,
+        snapshot: { url: result.url, time: new Date().toISOString() },
+        store: repo.store,
+        pool: repo.pool,
+        like: (target, likeOptions) => repo.like(target, likeOptions),
+        signal,
+      })
+    } finally {
+      mining.stop()
+    }
+  }
   output.result({
     url: result.url,
     folder: result.folder,
@@ -68,6 +95,7 @@ export async function backupCommand(
     ignored: result.ignored,
     seconds: round(result.seconds),
     partial,
+    ...(index !== undefined ? { index: { url: index.url, score: index.index.score, user: options.user } } : {}),
   })
   output.line(result.url)
   // Only the URL goes to stdout, so `url=$(libernet backup DIR)` works; the summary is for people.
@@ -77,6 +105,11 @@ export async function backupCommand(
   output.info(
     `  read ${formatBytes(result.bytesRead)}, stored ${formatBytes(result.storedBytes)} in ${result.newBlocks} new blocks, ${result.seconds.toFixed(1)} s (${megabytesPerSecond(result.bytesRead, result.seconds).toFixed(1)} MB/s)`,
   )
+  if (index !== undefined) {
+    output.info(
+      `  index for ${options.user} written (${index.index.score} bits toward this month's rendezvous id, ${index.index.attempts} attempts)`,
+    )
+  }
   if (result.skipped.length > 0)
     output.warn(`${result.skipped.length} file(s) could not be read and are not in this snapshot`)
   if (result.changed.length > 0) output.warn(`${result.changed.length} file(s) kept changing while read`)

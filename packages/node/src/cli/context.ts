@@ -68,6 +68,7 @@ function remoteRepo(dataDir: string, node: ApiClient): RepoView {
     pool,
     verifyStore: (options = {}) => node.verify(options.signal),
     pinRoots: () => node.pins(),
+    like: (target, options) => node.like(target, options),
     close: () => pool.close(),
   }
 }

@@ -1,13 +1,76 @@
+import { join, resolve } from 'node:path'
 import { blockUrl } from '@libernet/core'
+import { InvalidArgumentError, NotFoundError } from '../errors.ts'
+import { findBackups } from '../rendezvous/find.ts'
+import { listSnapshots } from '../rendezvous/index-format.ts'
 import { createRestoreProgress, restore } from '../restore/restore.ts'
 import { formatBytes, megabytesPerSecond } from '../util/format.ts'
 import type { CommandContext } from './context.ts'
 import { EXIT, type ExitCode } from './exit-codes.ts'
+import { passphraseFor } from './passphrase.ts'
 
 export interface RestoreCommandOptions {
   verify?: boolean
   fsync?: boolean
   externalLinks?: boolean
+  /** Find the snapshot(s) by user name and passphrase instead of a URL. */
+  user?: string
+  passphrase?: string
+  machine?: string
+  folder?: string
+  months?: string
+}
+
+/**
+ * `restore --user NAME DIR`: finds the user's backup indexes by like
+ * queries over recent months (the network's, through a running node), keeps
+ * what the passphrase opens, and restores the latest snapshot of each
+ * matching machine and folder: into DIR when there is one, else into
+ * DIR/{machine}/{folder path}.
+ */
+export async function restoreUserCommand(
+  directory: string,
+  options: RestoreCommandOptions & { user: string },
+  context: CommandContext,
+): Promise<ExitCode> {
+  const { output, signal } = context
+  const passphrase = await passphraseFor(options.user, options.passphrase, signal)
+  const months = options.months === undefined ? undefined : Number(options.months)
+  if (months !== undefined && !(Number.isInteger(months) && months > 0)) {
+    throw new InvalidArgumentError(`--months must be a positive whole number, got ${options.months}`)
+  }
+  const repo = await context.repo()
+  const found = await findBackups({
+    user: options.user,
+    passphrase,
+    like: (target, likeOptions) => repo.like(target, likeOptions),
+    get: (id, getOptions) => repo.store.get(id, getOptions),
+    ...(months !== undefined ? { months } : {}),
+    signal,
+  })
+  const filter = {
+    ...(options.machine !== undefined ? { machine: options.machine } : {}),
+    ...(options.folder !== undefined ? { folder: resolve(options.folder) } : {}),
+  }
+  const snapshots = listSnapshots(found.machines, filter)
+  if (snapshots.length === 0) {
+    // The same answer for a wrong passphrase and for a user with no backups: it reveals nothing.
+    throw new NotFoundError(`no backups found for ${options.user}`)
+  }
+  let worst: ExitCode = EXIT.ok
+  for (const snapshot of snapshots) {
+    const target =
+      snapshots.length === 1 ? directory : join(directory, ...safeSegments(snapshot.machine, snapshot.folder))
+    output.info(`${snapshot.machine}:${snapshot.folder} (${snapshot.time}) → ${target}`)
+    const code = await restoreCommand(snapshot.url, target, options, context)
+    if (code !== EXIT.ok && worst === EXIT.ok) worst = code
+  }
+  return worst
+}
+
+/** Path segments for a machine and folder named in an index: no empty, `.` or `..` segments. */
+function safeSegments(machine: string, folder: string): string[] {
+  return [machine, ...folder.split('/')].filter((segment) => segment !== '' && segment !== '.' && segment !== '..')
 }
 
 export async function restoreCommand(

@@ -58,6 +58,9 @@ export class NetworkStore implements EngineStore {
     if (pending === undefined) {
       pending = this.#fetch(id).finally(() => this.#inFlight.delete(id))
       this.#inFlight.set(id, pending)
+    } else {
+      // Callers own what they get (the codec pool may transfer it away): a second asker gets a copy.
+      pending = pending.then((bytes) => bytes?.slice())
     }
     return options.signal === undefined ? pending : raceAbort(pending, options.signal)
   }
