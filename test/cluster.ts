@@ -29,46 +29,10 @@ import {
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
-/*
- * The CLI contract's JSON shapes, as the tests read them (the node's own
- * definitions are in packages/node/src/status.ts; the test project cannot
- * import another project's sources by relative path).
- */
+// The CLI's JSON is the node's own status shape.
+export type { NodeStatus, PeerStatus, ReplicationHealth, SnapshotStatus } from '@libernet/node'
 
-export interface PeerStatus {
-  id: string
-  addresses: string[]
-  discoveredBy: 'mdns' | 'bootstrap' | 'dht' | 'inbound'
-  latencyMs?: number
-  replicasHeld: number
-}
-
-export interface ReplicationHealth {
-  blocks: number
-  replicated: number
-  underReplicated: number
-  localOnly: number
-  minReplicas: number
-}
-
-export interface SnapshotStatus {
-  folder: string
-  url: string
-  time: string
-  replication: ReplicationHealth
-}
-
-export interface NodeStatus {
-  peerId: string
-  addresses: string[]
-  gateway?: string
-  startedAt: string
-  replicas: number
-  peers: PeerStatus[]
-  storage: { usedBytes: number; pinnedBytes: number; quotaBytes: number | null; blocks: number }
-  snapshots: SnapshotStatus[]
-  traffic: Record<string, number>
-}
+import type { NodeStatus, PeerStatus } from '@libernet/node'
 
 export const ROOT = resolve(import.meta.dirname, '..')
 export const BIN = join(ROOT, 'packages/node/src/bin/libernet.ts')

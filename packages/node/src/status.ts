@@ -70,3 +70,18 @@ export interface NodeStatus {
   snapshots: SnapshotStatus[]
   traffic: TrafficStatus
 }
+
+/** The storage part of a status, from the block store's counters. */
+export function storageStatus(stats: {
+  bytes: number
+  pinnedBytes: number
+  quota: number
+  blocks: number
+}): StorageStatus {
+  return {
+    usedBytes: stats.bytes,
+    pinnedBytes: stats.pinnedBytes,
+    quotaBytes: Number.isFinite(stats.quota) ? stats.quota : null,
+    blocks: stats.blocks,
+  }
+}

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { encodeSegment } from '@libernet/core'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { type Gateway, localGatewayBackend, startGateway } from '../src/gateway/index.ts'
+import { launchChromium } from './chromium.ts'
 import { createFixture, type Fixture, WEIRD_NAME } from './gateway-fixture.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 /** Screenshots for people to look at, kept after the run. */
 const ARTIFACTS = resolve(import.meta.dirname, '../../../test-artifacts/gateway')
 
@@ -18,22 +18,10 @@ describe('a web bundle in a real browser (headless Chromium)', () => {
   let page: Page
 
   before(async () => {
-    // A missing browser is a failure, not a skip: the bar is that bundles open in a real browser.
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`)
     mkdirSync(ARTIFACTS, { recursive: true })
     fixture = await createFixture('gateway-browser', 64 * 1024)
     gateway = await startGateway({ backend: localGatewayBackend(fixture.repo), port: 0, offline: true })
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-      ],
-      timeout: 30_000,
-    })
+    browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1000, height: 700 } })
     page.setDefaultTimeout(15_000)
   })

@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { chromium } from 'playwright-core'
 import { backup } from '../src/backup/backup.ts'
 import { type Gateway, startGateway } from '../src/gateway/index.ts'
 import { DEFAULT_CONFIG } from '../src/host/config.ts'
 import { LibernetNode } from '../src/host/node.ts'
+import { launchChromium } from './chromium.ts'
 import { scratch } from './helpers.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = resolve(import.meta.dirname, '../../../test-artifacts/gateway')
 
 /**
@@ -23,7 +22,6 @@ describe('the status page of a node with peers (headless Chromium)', () => {
   let gateway: Gateway
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`)
     mkdirSync(ARTIFACTS, { recursive: true })
     for (let index = 0; index < 3; index++) {
       const scratchDir = scratch(`status-${index}`)
@@ -69,17 +67,7 @@ describe('the status page of a node with peers (headless Chromium)', () => {
   })
 
   it('lists the connected peers, how they were found, and the snapshot replication', async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-      ],
-      timeout: 30_000,
-    })
+    const browser = await launchChromium()
     try {
       const context = await browser.newContext({ javaScriptEnabled: false })
       const page = await context.newPage()

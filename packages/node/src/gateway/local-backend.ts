@@ -1,7 +1,7 @@
 import { type BlockId, InvalidUrlError, iterateBundleFiles, parseUrl } from '@libernet/core'
 import { type ContentContext, loadPlaintext, openBundle } from '../content.ts'
 import type { Repo } from '../repo.ts'
-import type { ReplicationHealth, SnapshotStatus } from '../status.ts'
+import { type ReplicationHealth, type SnapshotStatus, storageStatus } from '../status.ts'
 import type { GatewayBackend } from './backend.ts'
 
 export interface LocalBackendOptions {
@@ -57,12 +57,7 @@ export function localGatewayBackend(repo: Repo, options: LocalBackendOptions = {
         startedAt,
         replicas,
         peers: [],
-        storage: {
-          usedBytes: stats.bytes,
-          pinnedBytes: stats.pinnedBytes,
-          quotaBytes: Number.isFinite(stats.quota) ? stats.quota : null,
-          blocks: stats.blocks,
-        },
+        storage: storageStatus(stats),
         snapshots,
         traffic: {
           blocksServed: 0,

@@ -6,7 +6,7 @@ import { logger } from '@libp2p/logger'
 import { blocksDir, snapshotsDir } from '../data-dir.ts'
 import type { LikeAnswer } from '../gateway/backend.ts'
 import { SnapshotLog } from '../snapshots.ts'
-import type { NodeStatus, PeerStatus, SnapshotStatus } from '../status.ts'
+import { type NodeStatus, type PeerStatus, type SnapshotStatus, storageStatus } from '../status.ts'
 import type { NodeConfig } from './config.ts'
 import { loadIdentity } from './identity.ts'
 import { createHost, type Host } from './libp2p.ts'
@@ -213,12 +213,7 @@ export class LibernetNode {
       startedAt: this.startedAt.toISOString(),
       replicas: this.config.replicas,
       peers: this.peerStatuses(),
-      storage: {
-        usedBytes: stats.bytes,
-        pinnedBytes: stats.pinnedBytes,
-        quotaBytes: Number.isFinite(stats.quota) ? stats.quota : null,
-        blocks: stats.blocks,
-      },
+      storage: storageStatus(stats),
       snapshots,
       traffic: {
         blocksServed: served.blocksServed,
