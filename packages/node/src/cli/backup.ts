@@ -60,7 +60,6 @@ export async function backupCommand(
   const partial = result.skipped.length > 0 || result.changed.length > 0
   let index: PublishedIndex | undefined
   if (options.user !== undefined && indexPassphrase !== undefined) {
-    const mining = output.progress('index', () => ({ bytes: 0, files: 0 }))
     try {
       index = await publishIndex({
         user: options.user,
@@ -72,9 +71,14 @@ export async function backupCommand(
         pool: repo.pool,
         like: (target, likeOptions) => repo.like(target, likeOptions),
         signal,
+        // About 2^12 attempts for the usual 12 bits: a moment, but it may be more when a month is crowded.
+        onProgress: (mining) =>
+          output.status(
+            `mining the index block for ${options.user}: ${mining.attempts.toLocaleString('en')} attempts, ${Math.round(mining.rate).toLocaleString('en')}/s`,
+          ),
       })
     } finally {
-      mining.stop()
+      output.status(undefined)
     }
   }
   output.result({

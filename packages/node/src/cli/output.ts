@@ -37,6 +37,12 @@ export class Output {
     return !this.json && !this.quiet && this.stderr.isTTY === true
   }
 
+  /** One line of progress on a terminal, rewritten in place; `undefined` clears it. */
+  status(text: string | undefined): void {
+    if (!this.interactive) return
+    this.stderr.write(text === undefined ? '\r\x1b[K' : `\r\x1b[K${text}`)
+  }
+
   /** A line of the human-readable result (not printed with `--json`). */
   line(text = ''): void {
     if (this.json) return
