@@ -342,3 +342,40 @@ describe('a network of nodes on 127.0.0.1', () => {
     }
   })
 })
+
+describe('repair', () => {
+  it('asks holders about every pinned root, and puts back what a holder dropped', async () => {
+    const dirs = [scratch('repair-owner'), scratch('repair-holder'), scratch('repair-a'), scratch('repair-b')]
+    const owner = await startNode(dirs[0]!.dir, { replicas: 1 })
+    const holder = await startNode(dirs[1]!.dir, { bootstrap: [owner.addresses()[0]!] })
+    try {
+      await eventually('the holder to connect', async () => (await owner.peers.blockPeers()).length === 1)
+      const roots: string[] = []
+      for (const [folder, seed] of [
+        [dirs[2]!.dir, 'repair-a'],
+        [dirs[3]!.dir, 'repair-b'],
+      ] as const) {
+        writeFileSync(join(folder, 'data.bin'), pseudoRandom(seed, 300_000))
+        roots.push((await backup(folder, { store: owner.store, pool: owner.pool, snapshots: owner.snapshots })).url)
+      }
+      await eventually('one copy of every block of both roots', async () => {
+        for (const root of roots) {
+          const health = await owner.replicator.health(root)
+          if (health.blocks === 0 || health.replicated !== health.blocks) return false
+        }
+        return true
+      })
+      const copies = [...holder.blockstore.ids()]
+      assert.ok(copies.length > 2)
+      // The holder loses its copies (evicted, or a disk replaced) without telling anyone.
+      for (const id of copies) await holder.blockstore.deleteBlock(id)
+      owner.replicator.repairAll()
+      await owner.replicator.idle()
+      assert.deepEqual([...holder.blockstore.ids()], copies, 'the copies of both roots are back')
+    } finally {
+      await holder.stop()
+      await owner.stop()
+      for (const { cleanup } of dirs) cleanup()
+    }
+  })
+})

@@ -44,9 +44,8 @@ export class Replicator {
   readonly #roots = new Map<string, Promise<BlockId[]>>()
   /** Ids of roots already walked, for synchronous reads. */
   readonly #known = new Map<string, BlockId[]>()
-  readonly #queued = new Set<string>()
-  /** The next pass also asks holders whether they still have their copies. */
-  #checkHolders = false
+  /** Roots waiting for a pass, each with whether that pass also asks holders what they still have. */
+  readonly #queued = new Map<string, boolean>()
   #soon: ReturnType<typeof setTimeout> | undefined
   readonly #semaphore: Semaphore
   readonly traffic: ReplicationTraffic = { blocksReplicated: 0, bytesReplicated: 0 }
@@ -74,14 +73,13 @@ export class Replicator {
 
   /** Replicates a root's blocks soon (after a backup pinned it). */
   replicate(rootUrl: string): void {
-    this.#queued.add(rootUrl)
+    if (!this.#queued.has(rootUrl)) this.#queued.set(rootUrl, false)
     this.#drain()
   }
 
   /** Queues every pinned root; holders are re-checked. */
   repairAll(): void {
-    for (const { url } of this.#init.blockstore.pins()) this.#queued.add(url)
-    this.#checkHolders = true
+    for (const { url } of this.#init.blockstore.pins()) this.#queued.set(url, true)
     this.#drain()
   }
 
@@ -153,10 +151,8 @@ export class Replicator {
     if (this.#running !== undefined || this.#controller.signal.aborted) return
     this.#running = (async () => {
       while (this.#queued.size > 0 && !this.#controller.signal.aborted) {
-        const root = this.#queued.values().next().value as string
+        const [root, checkHolders] = this.#queued.entries().next().value as [string, boolean]
         this.#queued.delete(root)
-        const checkHolders = this.#checkHolders
-        this.#checkHolders = false
         try {
           await this.#replicateRoot(root, checkHolders)
         } catch (err) {
