@@ -72,6 +72,11 @@ export class PeerBook {
     return peers
   }
 
+  /** Ids of the peers connected now (one snapshot, for checks over many blocks). */
+  connected(): Set<string> {
+    return new Set(this.#host.getPeers().map(String))
+  }
+
   isConnected(peer: string): boolean {
     return this.#host.getPeers().some((id) => id.toString() === peer)
   }

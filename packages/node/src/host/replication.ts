@@ -108,8 +108,9 @@ export class Replicator {
       localOnly: 0,
       minReplicas: ids.length === 0 ? 0 : Number.POSITIVE_INFINITY,
     }
+    const connected = this.#init.peers.connected()
     for (const id of ids) {
-      const live = this.#init.blockstore.replicasOf(id).filter((peer) => this.#init.peers.isConnected(peer)).length
+      const live = this.#init.blockstore.replicasOf(id).filter((peer) => connected.has(peer)).length
       if (live >= this.#init.replicas) health.replicated++
       else if (live > 0) health.underReplicated++
       else health.localOnly++
@@ -215,10 +216,13 @@ export class Replicator {
   /** Asks each connected holder which of its recorded copies it still has. */
   async #forgetLostCopies(ids: BlockId[]): Promise<void> {
     const { blockstore, peers, host } = this.#init
+    // Grouped by holder; only the holders among the connected block peers (below) are asked.
     const byPeer = new Map<string, BlockId[]>()
     for (const id of ids) {
       for (const peer of blockstore.replicasOf(id)) {
-        if (peers.isConnected(peer)) byPeer.set(peer, [...(byPeer.get(peer) ?? []), id])
+        const asked = byPeer.get(peer)
+        if (asked === undefined) byPeer.set(peer, [id])
+        else asked.push(id)
       }
     }
     for (const peerId of await peers.blockPeers()) {
