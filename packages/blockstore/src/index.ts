@@ -16,7 +16,7 @@ export {
   type StoreStats,
   type VerifyReport,
 } from './blockstore.ts'
-export { collectBundleIds, type LoadBlock, type WalkOptions } from './bundle-walk.ts'
+export { collectBundleIds, type LoadBlock, parseRootUrl, type WalkOptions } from './bundle-walk.ts'
 export {
   BlockPinnedError,
   CorruptBlockError,

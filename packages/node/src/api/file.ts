@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../util/atomic-write.ts'
+import { isProcessAlive } from '../util/process.ts'
 
 /**
  * What a running node leaves in its data directory so that other commands
@@ -41,18 +42,12 @@ export async function readApiFile(dataDir: string): Promise<ApiEndpoint | undefi
   } catch {
     return undefined
   }
-  if (typeof endpoint?.url !== 'string' || typeof endpoint.token !== 'string' || !isAlive(endpoint.pid)) {
+  if (typeof endpoint?.url !== 'string' || typeof endpoint.token !== 'string' || !isLivePid(endpoint.pid)) {
     return undefined
   }
   return endpoint
 }
 
-function isAlive(pid: unknown): boolean {
-  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
+function isLivePid(pid: unknown): boolean {
+  return typeof pid === 'number' && Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)
 }

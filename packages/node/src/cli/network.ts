@@ -1,7 +1,6 @@
 import { parseBlockId } from '@libernet/core'
 import type { ApiClient } from '../api/client.ts'
 import { NodeUnavailableError } from '../errors.ts'
-import { openRepo } from '../repo.ts'
 import { formatBytes } from '../util/format.ts'
 import type { CommandContext } from './context.ts'
 import { EXIT, type ExitCode } from './exit-codes.ts'
@@ -63,18 +62,8 @@ export async function providersCommand(id: string, options: { timeout?: string }
 export async function likeCommand(id: string, options: { limit?: string }, context: CommandContext) {
   const target = parseBlockId(id)
   const limit = options.limit !== undefined ? Number(options.limit) : 20
-  const node = await context.node()
-  let matches: { id: string; size: number; score: number }[]
-  if (node !== undefined) {
-    matches = await node.like(target, { limit, signal: context.signal })
-  } else {
-    const repo = await openRepo(context.dataDir, { workers: 1 })
-    try {
-      matches = repo.blockstore.like(target, { limit })
-    } finally {
-      await repo.close()
-    }
-  }
+  // Through the node (its store and its peers) when one runs, else the local store.
+  const matches = await (await context.repo()).like(target, { limit, signal: context.signal })
   context.output.result({ matches })
   for (const match of matches) context.output.line(`${String(match.score).padStart(3)}  ${match.id}  ${match.size}`)
   return EXIT.ok

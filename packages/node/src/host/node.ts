@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises'
-import { LibernetBlockstore } from '@libernet/blockstore'
-import { type BlockId, CodecPool, InvalidUrlError, likeScore, parseBlockId, parseUrl } from '@libernet/core'
+import { LibernetBlockstore, parseRootUrl } from '@libernet/blockstore'
+import { type BlockId, CodecPool, likeScore, parseBlockId } from '@libernet/core'
 import type { BlockSource } from '@libernet/protocol'
 import { logger } from '@libp2p/logger'
 import { blocksDir, snapshotsDir } from '../data-dir.ts'
@@ -21,13 +21,6 @@ const log = logger('libernet:node')
 /** Every block the store holds: the owner's (pinned) announced before copies kept for others. */
 function* heldBlocks(blockstore: LibernetBlockstore): Generator<[BlockId, AnnouncePriority]> {
   for (const id of blockstore.ids()) yield [id, blockstore.blockInfo(id)?.pinned === true ? 'owner' : 'copy']
-}
-
-/** The block id a root URL (`/sha256/{id}...`) names. */
-function parseRootId(url: string): BlockId {
-  const parsed = parseUrl(url)
-  if (parsed.kind === 'like') throw new InvalidUrlError(`a like query is not a root: ${url}`)
-  return parsed.id
 }
 
 /** Peers asked by a like query: the closest to the target, where like-mined blocks are replicated. */
@@ -133,7 +126,7 @@ export class LibernetNode {
         fetchTimeout: config.fetchTimeout * 1000,
         // Its blocks were queued for announcement as they were stored; the root goes first.
         onPinned: (root) => {
-          announcer?.announce(parseRootId(root), 'root')
+          announcer?.announce(parseRootUrl(root).id, 'root')
           replicator.replicate(root)
         },
       })

@@ -1,5 +1,6 @@
 import { open, readFile, rm } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { isProcessAlive } from './process.ts'
 
 /**
  * An advisory lock file (`O_CREAT|O_EXCL`) holding the owner's pid. A lock
@@ -41,10 +42,5 @@ async function isStale(path: string): Promise<boolean> {
   }
   if (!Number.isSafeInteger(pid) || pid <= 0) return true
   if (pid === process.pid) return false
-  try {
-    process.kill(pid, 0)
-    return false
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH'
-  }
+  return !isProcessAlive(pid)
 }
