@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -155,6 +155,48 @@ describe('a node on its own', () => {
       assert.ok(Date.now() - started < 5_000)
     } finally {
       await node.stop()
+      cleanup()
+    }
+  })
+
+  it('refuses unusable --user arguments with a usage error, before touching anything', async () => {
+    const { dir, cleanup } = scratch('user-args')
+    const saved = process.env.LIBERNET_PASSPHRASE
+    delete process.env.LIBERNET_PASSPHRASE
+    try {
+      const target = join(dir, 'target')
+      const noPassphrase = await runMain(['--data', join(dir, 'data'), 'restore', '--user', 'alice', target])
+      assert.equal(noPassphrase.code, 2, noPassphrase.stderr)
+      assert.match(noPassphrase.stderr, /needs a passphrase: set LIBERNET_PASSPHRASE/)
+      const months = await runMain([
+        '--data',
+        join(dir, 'data'),
+        'restore',
+        '--user',
+        'alice',
+        '--passphrase',
+        'p',
+        '--months',
+        '0',
+        target,
+      ])
+      assert.equal(months.code, 2, months.stderr)
+      assert.match(months.stderr, /--months must be a positive whole number/)
+      const both = await runMain([
+        '--data',
+        join(dir, 'data'),
+        'restore',
+        '--user',
+        'alice',
+        '--passphrase',
+        'p',
+        target,
+        'extra',
+      ])
+      assert.equal(both.code, 2, both.stderr)
+      assert.equal(existsSync(target), false, 'nothing was written')
+    } finally {
+      if (saved !== undefined) process.env.LIBERNET_PASSPHRASE = saved
       cleanup()
     }
   })
