@@ -197,6 +197,22 @@ export class LibernetBlockstore implements Blockstore {
     return bytes
   }
 
+  /**
+   * Where a block's file lies and how long it is, for a reader that reads it
+   * elsewhere (a worker thread) and checks the bytes against the id itself:
+   * such a reader must not use bytes that fail, and calls {@link getBlock}
+   * instead, which reports, repairs or quarantines. Counts as a read for
+   * eviction, as getBlock does. `undefined` when the block is not here.
+   */
+  blockFile(id: BlockId): { path: string; size: number } | undefined {
+    this.#state.assertOpen()
+    const key = toKey(parseBlockId(id))
+    const row = this.#state.db.getBlock(key)
+    if (row === undefined) return undefined
+    this.#state.access.record(id, key, this.#state.now())
+    return { path: this.#state.layout.locate(id).file, size: row.size }
+  }
+
   hasBlock(id: BlockId): boolean {
     this.#state.assertOpen()
     return this.#state.db.hasBlock(toKey(parseBlockId(id)))

@@ -281,6 +281,29 @@ describe('LibernetBlockstore: metadata', () => {
     await again.close()
   })
 
+  it('names the file of a block for a reader elsewhere, counting it as a request', async () => {
+    await using dir = await makeTempDir('block-file')
+    const clock = manualClock()
+    const store = await LibernetBlockstore.open({ path: dir.path, now: clock.now, flushInterval: 60_000 })
+    const block = randomBlock(5000)
+    assert.equal(store.blockFile(block.id), undefined)
+    await store.putBlock(block.id, block.bytes)
+    const file = store.blockFile(block.id)!
+    assert.equal(file.size, 5000)
+    assert.deepEqual(new Uint8Array(await readFile(file.path)), block.bytes)
+    clock.advance(1000)
+    assert.ok(Math.abs(store.blockInfo(block.id)!.requests - 2) < 0.01, 'the put and this read')
+    assert.throws(
+      () => store.blockFile('not an id'),
+      (err: Error) => err.name === 'InvalidIdError',
+    )
+    await store.close()
+    assert.throws(
+      () => store.blockFile(block.id),
+      (err: Error) => err.name === 'StoreClosedError',
+    )
+  })
+
   it('keeps the peers known to hold a replica, most recent first', async () => {
     await using dir = await makeTempDir('replicas')
     const store = await LibernetBlockstore.open({ path: dir.path })

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { decodeBlock, encodeConvergent } from '../src/codec/index.ts'
-import { AbortError, BlockVerificationError, DecryptionError } from '../src/errors.ts'
+import { decodeBlock, encodeConvergent, encodePlain } from '../src/codec/index.ts'
+import { AbortError, BlockTooLargeError, BlockVerificationError, DecryptionError } from '../src/errors.ts'
 import { sha256Hex } from '../src/id.ts'
 import { CodecPool } from '../src/worker/index.ts'
 
@@ -54,6 +57,76 @@ describe('CodecPool', () => {
     const aborted = settled.filter((s) => s.status === 'rejected' && s.reason instanceof AbortError)
     assert.ok(aborted.length >= 4, `most queued tasks are withdrawn (${aborted.length} of ${settled.length})`)
     await assert.rejects(pool.encode('convergent', big[0]!, { signal: controller.signal }), AbortError)
+  })
+
+  describe('decodeFile', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'libernet-pool-'))
+    after(() => rmSync(directory, { recursive: true, force: true }))
+    const storedFile = (name: string, bytes: Uint8Array) => {
+      const path = join(directory, name)
+      writeFileSync(path, bytes)
+      return { path, size: bytes.byteLength }
+    }
+
+    it('reads and decodes a block file in the worker, convergent and plain', async () => {
+      const plaintext = randomBytes(1_000_000)
+      const convergent = encodeConvergent(plaintext)
+      const decoded = await pool.decodeFile(
+        'convergent',
+        storedFile('convergent', convergent.bytes),
+        convergent.id,
+        convergent.key,
+      )
+      assert.deepEqual(Buffer.from(decoded), plaintext)
+      const plain = encodePlain(Buffer.from('plain text '.repeat(1000)))
+      const plainDecoded = await pool.decodeFile('plain', storedFile('plain', plain.bytes), plain.id)
+      assert.equal(Buffer.from(plainDecoded).toString(), 'plain text '.repeat(1000))
+    })
+
+    it('returns results that later reads in the same worker do not overwrite', async () => {
+      // Stored uncompressed, a plain block decodes to the very bytes read; large enough to be moved rather than copied to the main thread, it would take the read buffer along.
+      const blocks = Array.from({ length: 6 }, (_, i) => encodePlain(randomBytes(700_000 + i)))
+      const files = blocks.map((block, i) => storedFile(`plain-${i}`, block.bytes))
+      const single = new CodecPool({ size: 1, tasksPerWorker: 4 })
+      try {
+        const decoded = await Promise.all(blocks.map((block, i) => single.decodeFile('plain', files[i]!, block.id)))
+        assert.deepEqual(
+          decoded.map((bytes) => sha256Hex(bytes)),
+          blocks.map((block) => block.id),
+        )
+      } finally {
+        await single.close()
+      }
+    })
+
+    it('refuses a file of another size, a tampered or missing file, and an impossible size', async () => {
+      const encoded = encodeConvergent(randomBytes(4096))
+      const file = storedFile('sized', encoded.bytes)
+      await assert.rejects(
+        pool.decodeFile('convergent', { path: file.path, size: file.size - 16 }, encoded.id, encoded.key),
+        (err: Error) => err.name === 'BlockVerificationError' && /more than/.test(err.message),
+      )
+      await assert.rejects(
+        pool.decodeFile('convergent', { path: file.path, size: file.size + 16 }, encoded.id, encoded.key),
+        BlockVerificationError,
+      )
+      const tampered = Uint8Array.from(encoded.bytes)
+      tampered[100]! ^= 1
+      await assert.rejects(
+        pool.decodeFile('convergent', storedFile('tampered', tampered), encoded.id, encoded.key),
+        BlockVerificationError,
+      )
+      await assert.rejects(
+        pool.decodeFile('convergent', { path: join(directory, 'absent'), size: 4112 }, encoded.id, encoded.key),
+        (err: Error) => /ENOENT/.test(err.message),
+      )
+      await assert.rejects(
+        pool.decodeFile('convergent', { path: file.path, size: 2 ** 21 }, encoded.id, encoded.key),
+        BlockTooLargeError,
+      )
+      const wrongKey = sha256Hex(Buffer.from('another key'))
+      await assert.rejects(pool.decodeFile('convergent', file, encoded.id, wrongKey), DecryptionError)
+    })
   })
 
   it('refuses work after close', async () => {

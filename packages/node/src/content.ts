@@ -39,18 +39,29 @@ export async function loadStored(context: ContentContext, id: string): Promise<U
 /** The plaintext of one block URL (`/sha256/{id}` plain, or encrypted with its key). */
 export async function loadPlaintext(context: ContentContext, url: string): Promise<Uint8Array> {
   const { mode, id, key } = partTarget(url)
+  const { store, pool, signal } = context
+  const file = store.localFile?.(id)
+  if (file !== undefined) {
+    try {
+      // The worker reads the file and checks it against the id: no stored bytes on this thread.
+      return await pool.decodeFile(mode, file, id, key, { signal })
+    } catch (err) {
+      if (err instanceof AbortError) throw err
+      // Gone, replaced, corrupt or undecodable: the store's own read below decides which.
+    }
+  }
   // Decoding checks the stored bytes against the id, so the store need not hash them first.
-  const stored = await context.store.get(id, { signal: context.signal, verify: false })
+  const stored = await store.get(id, { signal, verify: false })
   if (stored === undefined) throw new MissingBlocksError([id], `block ${id} is not in the store`)
   try {
-    return await context.pool.decode(mode, stored, id, key, { transfer: true, signal: context.signal })
+    return await pool.decode(mode, stored, id, key, { transfer: true, signal })
   } catch (err) {
     if (err instanceof AbortError) throw err
     // Unchecked bytes that fail to decode are never used: a verified read quarantines and reports a
     // corrupt file (a plain block may fail as DecompressionError before its id is checked), returns
     // the block if the file was being replaced meanwhile, and otherwise decoding fails as it did.
     const verified = await loadStored(context, id)
-    return context.pool.decode(mode, verified, id, key, { transfer: true, signal: context.signal })
+    return pool.decode(mode, verified, id, key, { transfer: true, signal })
   }
 }
 

@@ -82,6 +82,7 @@ export function blockstoreAdapter(blockstore: LibernetBlockstore): EngineStore {
         throw err
       }
     },
+    localFile: (id: BlockId) => blockstore.blockFile(id),
     put: (id: BlockId, bytes: Uint8Array, options = {}) => blockstore.putBlock(id, bytes, options),
     async pin(url: string, owner: string) {
       await blockstore.pin(url, owner)

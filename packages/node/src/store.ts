@@ -1,4 +1,4 @@
-import type { BlockId } from '@libernet/core'
+import type { BlockId, StoredFile } from '@libernet/core'
 
 /**
  * What the backup and restore engine needs from a block store. The local
@@ -16,6 +16,14 @@ export interface EngineStore {
    * bytes (it may transfer them to a worker).
    */
   get(id: BlockId, options?: { signal?: AbortSignal; verify?: boolean }): Promise<Uint8Array | undefined>
+  /**
+   * Where the block's stored bytes lie on this machine, so a worker can read
+   * and decode them without the bytes passing through the main thread; the
+   * worker checks them against the id and, when they fail, the caller uses
+   * {@link get}. Absent, or `undefined` for a block, when the store has no
+   * local file to offer.
+   */
+  localFile?(id: BlockId): StoredFile | undefined
   /** Stores a block (verified against its id); resolves to true when it was not there before. */
   put(id: BlockId, bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<boolean>
   /** Keeps a snapshot's blocks (the root and everything it refers to) from eviction. */

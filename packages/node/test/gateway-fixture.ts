@@ -188,6 +188,13 @@ export function networkLikeStore(store: EngineStore): EngineStore & {
       if (wrapped.unavailable.has(id)) return undefined
       return store.get(id, options)
     },
+    // Local block files go to the workers as on a node; a block made unavailable or stalled is not offered.
+    localFile(id: string) {
+      if (wrapped.stalled || wrapped.unavailable.has(id)) return undefined
+      const file = store.localFile?.(id)
+      if (file !== undefined) wrapped.reads.push(id)
+      return file
+    },
     put: (id: string, bytes: Uint8Array, options?: { signal?: AbortSignal }) => store.put(id, bytes, options),
     pin: (url: string, owner: string) => store.pin(url, owner),
     close: () => store.close(),

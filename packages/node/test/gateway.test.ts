@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import {
@@ -564,6 +565,26 @@ describe('gateway over a real repository', () => {
       } finally {
         store.unavailable.clear()
       }
+    })
+
+    it('a block file corrupted on disk is never served: the store quarantines it and the answer is a 504', async () => {
+      const plaintext = randomBytes(300_000)
+      const block = encodeConvergent(plaintext)
+      await fixture.repo.store.put(block.id, block.bytes)
+      const file = fixture.repo.store.localFile?.(block.id)
+      assert.ok(file !== undefined, 'the repository offers its block files to the workers')
+      const damaged = readFileSync(file.path)
+      damaged[damaged.length >> 1]! ^= 0x01
+      writeFileSync(file.path, damaged)
+      const res = await get(`/sha256/${block.id}/aes256/${block.key}`)
+      assert.equal(res.status, 504)
+      assert.match(res.body.toString(), /quarantine/)
+      assert.equal(fixture.repo.store.localFile?.(block.id), undefined, 'the corrupt file is no longer offered')
+      // A good copy arriving later is served again.
+      await fixture.repo.store.put(block.id, block.bytes)
+      const again = await get(`/sha256/${block.id}/aes256/${block.key}`)
+      assert.equal(again.status, 200)
+      assert.ok(Buffer.from(again.body).equals(plaintext))
     })
 
     it('with no network behind the store (offline), a missing block is a 404', async () => {

@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads'
 import { decodeBlock, encodeConvergent, encodePassphrase, encodePlain, isValidStoredBlock } from '../codec/index.ts'
+import { readStoredFile, sharesReadBuffer } from './read-stored-file.ts'
 import { type CodecResult, type CodecTask, ownedBuffer, type TaskRequest, type TaskResponse } from './tasks.ts'
 
 function run(task: CodecTask): CodecResult {
@@ -17,6 +18,12 @@ function run(task: CodecTask): CodecResult {
       return decodeBlock(task.mode, task.stored, task.id, task.key, { mined: task.mined === true })
     case 'verify':
       return isValidStoredBlock(task.id, task.stored)
+    case 'decodeFile': {
+      const stored = readStoredFile(task.file)
+      const plaintext = decodeBlock(task.mode, stored, task.id, task.key, { mined: task.mined === true })
+      // A plain block may decode to the very bytes read, which the next task overwrites.
+      return sharesReadBuffer(plaintext) ? plaintext.slice() : plaintext
+    }
   }
 }
 

@@ -9,6 +9,7 @@ import {
   type CodecResults,
   type CodecTask,
   ownedBuffer,
+  type StoredFile,
   type TaskRequest,
   type TaskResponse,
 } from './tasks.ts'
@@ -26,8 +27,9 @@ export interface CodecPoolOptions {
 export interface TaskOptions {
   signal?: AbortSignal
   /**
-   * Move the input's buffer to the worker instead of copying it. The caller's
-   * view is detached afterwards; only for buffers nobody else reads.
+   * Move the input's buffer to the worker instead of copying it. The whole
+   * buffer behind the view moves and every view of it is detached; only for
+   * buffers nobody else reads.
    */
   transfer?: boolean
 }
@@ -105,6 +107,27 @@ export class CodecPool {
     if (key !== undefined) task.key = key
     if (options.mined === true) task.mined = true
     return this.submit<'decode'>(task, options.transfer === true ? [stored] : [], options.signal)
+  }
+
+  /**
+   * Reads a block's file in a worker and decodes it there: the stored bytes
+   * never cross threads, and the worker reads into a buffer it keeps, so a
+   * stream of blocks costs no fresh memory for them. The bytes are checked
+   * against the id as {@link decode} checks them; a file that is missing,
+   * of another size or not the block fails, and the caller falls back to its
+   * store (which reports, repairs or quarantines).
+   */
+  decodeFile(
+    mode: BlockMode,
+    file: StoredFile,
+    id: BlockId,
+    key?: BlockId,
+    options: Omit<TaskOptions, 'transfer'> & { mined?: boolean } = {},
+  ): Promise<Uint8Array> {
+    const task: CodecTask = { op: 'decodeFile', mode, file: { path: file.path, size: file.size }, id }
+    if (key !== undefined) task.key = key
+    if (options.mined === true) task.mined = true
+    return this.submit<'decodeFile'>(task, [], options.signal)
   }
 
   verify(id: BlockId, stored: Uint8Array, options: TaskOptions = {}): Promise<boolean> {

@@ -6,11 +6,19 @@ export type CodecTask =
   | { op: 'encode'; mode: BlockMode; plaintext: Uint8Array; passphrase?: string | Uint8Array; options?: EncodeOptions }
   | { op: 'decode'; mode: BlockMode; stored: Uint8Array; id: BlockId; key?: BlockId; mined?: boolean }
   | { op: 'verify'; id: BlockId; stored: Uint8Array }
+  | { op: 'decodeFile'; mode: BlockMode; file: StoredFile; id: BlockId; key?: BlockId; mined?: boolean }
+
+/** Where a block's stored bytes lie on this machine, and how many there should be. */
+export interface StoredFile {
+  path: string
+  size: number
+}
 
 export interface CodecResults {
   encode: EncodedBlock
   decode: Uint8Array
   verify: boolean
+  decodeFile: Uint8Array
 }
 
 export type CodecResult = CodecResults[keyof CodecResults]
@@ -24,9 +32,16 @@ export type TaskResponse =
   | { seq: number; ok: true; result: CodecResult }
   | { seq: number; ok: false; error: { name: string; message: string } }
 
-/** The buffer behind `bytes` when the view spans all of it, so it can be transferred instead of copied. */
+/**
+ * The buffer behind `bytes` when it can be moved to another thread instead of
+ * copied: the view is sent with its offset and length over the moved buffer,
+ * so it need not span all of it (a decrypted block without its padding, a
+ * block read with one byte to spare). A view of less than half its buffer may
+ * share it with unrelated data (Node's pool for small Buffers, a slice), so it
+ * is copied: moving it would detach bytes that others still read.
+ */
 export function ownedBuffer(bytes: Uint8Array): ArrayBuffer[] {
   const { buffer } = bytes
-  if (!(buffer instanceof ArrayBuffer)) return []
-  return bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength ? [buffer] : []
+  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return []
+  return 2 * bytes.byteLength >= buffer.byteLength ? [buffer] : []
 }

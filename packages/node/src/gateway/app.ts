@@ -219,6 +219,11 @@ function countingStore(store: EngineStore, metrics: GatewayMetrics): EngineStore
       if (bytes !== undefined) metrics.addBlockRead(bytes.byteLength)
       return bytes
     },
+    localFile(id) {
+      const file = store.localFile?.(id)
+      if (file !== undefined) metrics.addBlockRead(file.size)
+      return file
+    },
     put: (id, bytes, options) => store.put(id, bytes, options),
     pin: (url, owner) => store.pin(url, owner),
     close: () => store.close(),

@@ -1,5 +1,5 @@
 import type { LibernetBlockstore } from '@libernet/blockstore'
-import { AbortError, type BlockId } from '@libernet/core'
+import { AbortError, type BlockId, type StoredFile } from '@libernet/core'
 import type { BlockProtocol } from '@libernet/protocol'
 import type { PeerId } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
@@ -63,6 +63,10 @@ export class NetworkStore implements EngineStore {
       pending = pending.then((bytes) => bytes?.slice())
     }
     return options.signal === undefined ? pending : raceAbort(pending, options.signal)
+  }
+
+  localFile(id: BlockId): StoredFile | undefined {
+    return this.#local.localFile?.(id)
   }
 
   async put(id: BlockId, bytes: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<boolean> {

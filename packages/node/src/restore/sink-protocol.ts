@@ -1,4 +1,4 @@
-import type { BlockMode } from '@libernet/core'
+import type { BlockMode, StoredFile } from '@libernet/core'
 
 /** What the {@link FileSink} asks a worker to do, in order, one file at a time or many interleaved. */
 export type SinkOp =
@@ -16,8 +16,9 @@ export type SinkOp =
     }
   /**
    * Decode (verifying it against `id`) and write one part at `offset`. The
-   * stored bytes are in the worker's ring at `at` (then `cost` ring bytes are
-   * freed once decoded), or, when the ring was full, in `stored`.
+   * stored bytes are in the block file `source` (read by the worker), in the
+   * worker's ring at `at` (then `cost` ring bytes are freed once decoded),
+   * or, when the ring was full, in `stored`.
    */
   | {
       op: 'part'
@@ -27,6 +28,7 @@ export type SinkOp =
       length?: number
       cost?: number
       stored?: Uint8Array
+      source?: StoredFile
       mode: BlockMode
       id: string
       key?: string

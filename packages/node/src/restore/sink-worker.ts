@@ -18,7 +18,7 @@ import {
   writeSync,
 } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
-import { decodeBlock } from '@libernet/core'
+import { decodeBlock, readStoredFile } from '@libernet/core'
 import {
   RING_USED,
   type SinkOp,
@@ -81,7 +81,10 @@ function run(op: SinkOp): SinkResult | undefined {
     case 'part': {
       let plaintext: Uint8Array
       try {
-        const stored = op.stored ?? ring.subarray(op.at, op.at! + op.length!)
+        // A file that is gone, resized or corrupt fails here like a bad block: the main thread's
+        // verified reads then decide (report it missing, quarantine it, or use a replaced file).
+        const stored =
+          op.source !== undefined ? readStoredFile(op.source) : (op.stored ?? ring.subarray(op.at, op.at! + op.length!))
         plaintext = decodeBlock(op.mode, stored, op.id, op.key)
       } catch (err) {
         drop(op.file)

@@ -158,15 +158,20 @@ export class FileSink {
         let queued = false
         try {
           const target = partTarget(part.url)
-          // Decoding checks the stored bytes against the id, so the store need not hash them first.
-          const stored = await context.store.get(target.id, { signal: context.signal, verify: false })
-          if (stored === undefined) {
-            missing.push(target.id)
-            return
-          }
           const op: SinkOp = { op: 'part', file: id, offset: at, mode: target.mode, id: target.id }
           if (target.key !== undefined) op.key = target.key
-          this.#place(slot, op, stored)
+          // A local block file is read by the worker itself: its bytes never pass through this thread.
+          const source = context.store.localFile?.(target.id)
+          if (source !== undefined) op.source = source
+          else {
+            // Decoding checks the stored bytes against the id, so the store need not hash them first.
+            const stored = await context.store.get(target.id, { signal: context.signal, verify: false })
+            if (stored === undefined) {
+              missing.push(target.id)
+              return
+            }
+            this.#place(slot, op, stored)
+          }
           this.#queue(slot, op, part.size)
           queued = true
         } catch (err) {
