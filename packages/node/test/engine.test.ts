@@ -399,6 +399,29 @@ describe('typed errors of the engine', () => {
     }
   })
 
+  it('a store that fails mid-backup fails the backup promptly, with its error', async () => {
+    const source = join(work.dir, 'many-small')
+    for (let index = 0; index < 400; index++) {
+      mkdirSync(join(source, `d${index % 13}`), { recursive: true })
+      writeFileSync(join(source, `d${index % 13}/f${index}`), randomBytes(200 + index))
+    }
+    const store = memoryStore()
+    const put = store.put
+    let puts = 0
+    store.put = async (id, bytes) => {
+      if (++puts > 20) throw Object.assign(new Error('no space left on device'), { name: 'DiskFullError' })
+      return put(id, bytes)
+    }
+    const pool = new CodecPool({ size: 2 })
+    try {
+      const started = performance.now()
+      await assert.rejects(backup(source, { store, pool, prior: null }), { name: 'DiskFullError' })
+      assert.ok(performance.now() - started < 20_000, 'no file left waiting forever in a batch never sent')
+    } finally {
+      await pool.close()
+    }
+  })
+
   it('NotADirectoryError for a backup of a file', async () => {
     const path = join(work.dir, 'plain.txt')
     writeFileSync(path, 'x')

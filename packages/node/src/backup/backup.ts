@@ -283,7 +283,9 @@ export async function backup(folder: string, options: BackupOptions): Promise<Ba
       }
       await flush(0)
     } catch (err) {
-      // Let encodes already started settle before the caller closes the pool under them.
+      // Files still in a batch that will never be sent would wait forever: fail them now, then let
+      // what was started settle before the caller closes the pool under it.
+      writer.abort(err instanceof Error ? err : new Error(String(err)))
       await Promise.allSettled(pending.map((item) => item.file))
       throw err
     } finally {

@@ -174,6 +174,16 @@ export class IngestPool {
     this.#dispatch()
   }
 
+  /**
+   * Gives up after a failure elsewhere (a block the store refused): files not
+   * finished reject with `error` at once, those still waiting in a batch too,
+   * and nothing more is dispatched. Blocks already handed to the store settle
+   * on their own.
+   */
+  abort(error: Error): void {
+    this.#fail(error)
+  }
+
   async close(): Promise<void> {
     this.#closed = true
     this.#signal?.removeEventListener('abort', this.#onAbort)
