@@ -227,6 +227,20 @@ describe('round trips', () => {
     assert.equal(roundTrip('plain', random(MAX_PLAIN_SIZE)).bytes.byteLength, MAX_PLAIN_SIZE)
   })
 
+  it('decodes the same with a size hint, right, wrong or nonsense', () => {
+    for (const mode of MODES) {
+      for (const size of [0, 1, 100, 8192, 70_000, MAX_CHUNK_SIZE]) {
+        const plaintext = DATA_KINDS.text(size, size)
+        const block = encode(mode, plaintext)
+        const key = block.key
+        for (const hint of [size, 0, size + 1, Math.max(0, size - 1), 2 * size + 7, MAX_BLOCK_SIZE, -1, 1.5]) {
+          const decoded = decodeBlock(mode, block.bytes, block.id, key, { size: hint })
+          assert.deepEqual(Buffer.from(decoded), Buffer.from(plaintext), `${mode} ${size} hint ${hint}`)
+        }
+      }
+    }
+  })
+
   it('carries small and empty inputs', () => {
     for (const mode of MODES) {
       for (const size of [0, 1, 15, 16, 17, 31, 32, 33]) {

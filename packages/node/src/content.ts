@@ -36,15 +36,19 @@ export async function loadStored(context: ContentContext, id: string): Promise<U
   return stored
 }
 
-/** The plaintext of one block URL (`/sha256/{id}` plain, or encrypted with its key). */
-export async function loadPlaintext(context: ContentContext, url: string): Promise<Uint8Array> {
+/**
+ * The plaintext of one block URL (`/sha256/{id}` plain, or encrypted with its
+ * key). `size`: its length when known (a part's size), a hint for decoding.
+ */
+export async function loadPlaintext(context: ContentContext, url: string, size?: number): Promise<Uint8Array> {
   const { mode, id, key } = partTarget(url)
   const { store, pool, signal } = context
+  const hints = size !== undefined ? { size, signal } : { signal }
   const file = store.localFile?.(id)
   if (file !== undefined) {
     try {
       // The worker reads the file and checks it against the id: no stored bytes on this thread.
-      return await pool.decodeFile(mode, file, id, key, { signal })
+      return await pool.decodeFile(mode, file, id, key, hints)
     } catch (err) {
       if (err instanceof AbortError) throw err
       // Gone, replaced, corrupt or undecodable: the store's own read below decides which.
@@ -54,14 +58,14 @@ export async function loadPlaintext(context: ContentContext, url: string): Promi
   const stored = await store.get(id, { signal, verify: false })
   if (stored === undefined) throw new MissingBlocksError([id], `block ${id} is not in the store`)
   try {
-    return await pool.decode(mode, stored, id, key, { transfer: true, signal })
+    return await pool.decode(mode, stored, id, key, { ...hints, transfer: true })
   } catch (err) {
     if (err instanceof AbortError) throw err
     // Unchecked bytes that fail to decode are never used: a verified read quarantines and reports a
     // corrupt file (a plain block may fail as DecompressionError before its id is checked), returns
     // the block if the file was being replaced meanwhile, and otherwise decoding fails as it did.
     const verified = await loadStored(context, id)
-    return pool.decode(mode, verified, id, key, { transfer: true, signal })
+    return pool.decode(mode, verified, id, key, { ...hints, transfer: true })
   }
 }
 
@@ -120,7 +124,7 @@ export async function* fileContents(
   const fill = (): void => {
     while (window.length < ahead && next < file.parts.length) {
       const part = file.parts[next++]!
-      const loading = part.size === 0 ? Promise.resolve(new Uint8Array(0)) : loadPlaintext(context, part.url)
+      const loading = part.size === 0 ? Promise.resolve(new Uint8Array(0)) : loadPlaintext(context, part.url, part.size)
       loading.catch(() => {})
       window.push(loading)
     }

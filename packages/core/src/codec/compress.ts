@@ -33,6 +33,8 @@ const MAX_DEFLATE_RATIO = 1032
 
 /** Smallest zlib output buffer. */
 const MIN_CHUNK_SIZE = 64 * 1024
+/** The smallest output piece zlib accepts. */
+const MIN_ZLIB_CHUNK = 64
 
 /** Returns the level to use, or throws a RangeError for anything but an integer 0..9. */
 export function resolveLevel(level: number | undefined): number {
@@ -140,11 +142,16 @@ export function hasZlibHeader(data: Uint8Array): boolean {
  * beyond the limit are all a {@link DecompressionError}: the trailing-bytes
  * rule keeps a plain block from verifying under its id with junk appended.
  */
-export function inflate(data: Uint8Array, limit: number = INFLATE_LIMIT): Uint8Array {
+export function inflate(data: Uint8Array, limit: number = INFLATE_LIMIT, expected?: number): Uint8Array {
   // Room for any output in one buffer (inflating into 16 KiB pieces and
   // joining them costs about as much again as inflating): zlib data never
-  // inflates more than 1032 to 1.
-  const chunkSize = Math.min(limit, Math.max(MIN_CHUNK_SIZE, data.byteLength * MAX_DEFLATE_RATIO))
+  // inflates more than 1032 to 1. A caller that knows the length to expect
+  // (a part's size from its bundle) gets a buffer of that size and a byte
+  // more, so the output is neither copied to fit nor given a fresh 1 MiB;
+  // a wrong hint only costs a second piece.
+  const chunkSize = isLengthHint(expected, limit)
+    ? Math.max(MIN_ZLIB_CHUNK, expected + 1)
+    : Math.min(limit, Math.max(MIN_CHUNK_SIZE, data.byteLength * MAX_DEFLATE_RATIO))
   let result: { buffer: Buffer; engine: { bytesWritten: number } }
   try {
     result = inflateSync(data, { info: true, maxOutputLength: limit, chunkSize }) as unknown as typeof result
@@ -156,6 +163,10 @@ export function inflate(data: Uint8Array, limit: number = INFLATE_LIMIT): Uint8A
     throw new DecompressionError(`${data.byteLength - result.engine.bytesWritten} bytes follow the zlib stream`)
   }
   return compact(result.buffer)
+}
+
+function isLengthHint(expected: number | undefined, limit: number): expected is number {
+  return expected !== undefined && Number.isSafeInteger(expected) && expected >= 0 && expected < limit
 }
 
 /** The output, copied to a buffer of its own size when it fills less than half of zlib's. */

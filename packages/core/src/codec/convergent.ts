@@ -49,17 +49,17 @@ export function decodeConvergent(
   options: DecodeOptions = {},
 ): Uint8Array {
   const keyBytes = parseBlockKey(key)
-  return openEncrypted(stored, options, (ciphertext) => openConvergent(ciphertext, keyBytes))
+  return openEncrypted(stored, options, (ciphertext) => openConvergent(ciphertext, keyBytes, options.size))
 }
 
-function openConvergent(ciphertext: Uint8Array, key: Uint8Array): Uint8Array {
+function openConvergent(ciphertext: Uint8Array, key: Uint8Array, size: number | undefined): Uint8Array {
   const content = decrypt(key, ciphertext)
   // Compressed content is recognised by its header, which saves hashing it
   // before inflating; the key decides in every case.
   let inflateError: unknown
   if (hasZlibHeader(content)) {
     try {
-      const plaintext = inflate(content)
+      const plaintext = inflate(content, undefined, size)
       if (digestEquals(plaintext, key)) return plaintext
     } catch (err) {
       inflateError = err

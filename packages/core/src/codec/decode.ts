@@ -5,20 +5,25 @@ import { decodePassphrase } from './passphrase.ts'
 import { decodePlain } from './plain.ts'
 import type { BlockMode } from './types.ts'
 
-/** Decodes a block of any mode, as its URL describes it (`key` for the encrypted modes). */
+/**
+ * Decodes a block of any mode, as its URL describes it (`key` for the
+ * encrypted modes). `size`: the plaintext length expected, a hint (see
+ * {@link DecodeOptions}).
+ */
 export function decodeBlock(
   mode: BlockMode,
   stored: Uint8Array,
   id: BlockId,
   key?: BlockId,
-  options: { mined?: boolean } = {},
+  options: { mined?: boolean; size?: number } = {},
 ): Uint8Array {
   const mined = options.mined === true
+  const hint = options.size !== undefined ? { size: options.size } : {}
   switch (mode) {
     case 'plain':
-      return decodePlain(stored, id, { mined })
+      return decodePlain(stored, id, { mined, ...hint })
     case 'convergent':
-      return decodeConvergent(stored, requireKey(mode, key), { id, mined })
+      return decodeConvergent(stored, requireKey(mode, key), { id, mined, ...hint })
     case 'passphrase':
       return decodePassphrase(stored, requireKey(mode, key), { id, mined })
     default:

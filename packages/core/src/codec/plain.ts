@@ -31,9 +31,13 @@ export function encodePlain(plaintext: Uint8Array, options: EncodeOptions = {}):
  * decoded content; without it the content is returned as named by the id.
  * May return `stored` itself (or a view of it) when it was not compressed.
  */
-export function decodePlain(stored: Uint8Array, id: BlockId, options: { mined?: boolean } = {}): Uint8Array {
+export function decodePlain(
+  stored: Uint8Array,
+  id: BlockId,
+  options: { mined?: boolean; size?: number } = {},
+): Uint8Array {
   parseBlockId(id)
-  const content = plainContent(stored, id)
+  const content = plainContent(stored, id, options.size)
   if (options.mined !== true) return content
   const plaintext = withoutLikeSuffix(content)
   if (plaintext === undefined) throw new BlockVerificationError('mined plain block has no 0x00 before its like suffix')
@@ -41,14 +45,14 @@ export function decodePlain(stored: Uint8Array, id: BlockId, options: { mined?: 
 }
 
 /** The content `id` names: `stored` itself, or what it inflates to. */
-function plainContent(stored: Uint8Array, id: BlockId): Uint8Array {
+function plainContent(stored: Uint8Array, id: BlockId, size: number | undefined): Uint8Array {
   assertReadableSize(stored)
   // Compressed blocks are recognised by their header, which saves hashing
   // the stored bytes first; the id decides in every case.
   let inflateError: unknown
   if (hasZlibHeader(stored)) {
     try {
-      const content = inflate(stored)
+      const content = inflate(stored, undefined, size)
       if (digestHexEquals(content, id)) return content
     } catch (err) {
       inflateError = err

@@ -39,4 +39,10 @@ export interface DecodeOptions {
    * whole, then unpadded.
    */
   mined?: boolean
+  /**
+   * The plaintext's length, when the caller knows it (a part's size from its
+   * bundle): sizes the inflate buffer. A hint only; the content is checked as
+   * always, and a wrong size costs time, never a wrong result.
+   */
+  size?: number
 }

@@ -15,16 +15,20 @@ function run(task: CodecTask): CodecResult {
       if (task.passphrase === undefined) throw new TypeError('a passphrase block needs a passphrase or key')
       return encodePassphrase(task.plaintext, task.passphrase)
     case 'decode':
-      return decodeBlock(task.mode, task.stored, task.id, task.key, { mined: task.mined === true })
+      return decodeBlock(task.mode, task.stored, task.id, task.key, decodeOptions(task))
     case 'verify':
       return isValidStoredBlock(task.id, task.stored)
     case 'decodeFile': {
       const stored = readStoredFile(task.file)
-      const plaintext = decodeBlock(task.mode, stored, task.id, task.key, { mined: task.mined === true })
+      const plaintext = decodeBlock(task.mode, stored, task.id, task.key, decodeOptions(task))
       // A plain block may decode to the very bytes read, which the next task overwrites.
       return sharesReadBuffer(plaintext) ? plaintext.slice() : plaintext
     }
   }
+}
+
+function decodeOptions(task: { mined?: boolean; size?: number }): { mined: boolean; size?: number } {
+  return task.size !== undefined ? { mined: task.mined === true, size: task.size } : { mined: task.mined === true }
 }
 
 function transferables(result: CodecResult): ArrayBuffer[] {

@@ -34,6 +34,12 @@ export interface TaskOptions {
   transfer?: boolean
 }
 
+/** What a decoder may be told about a block: like-mined, and the plaintext length to expect (a hint). */
+export interface DecodeHints {
+  mined?: boolean
+  size?: number
+}
+
 interface Pending {
   seq: number
   task: CodecTask
@@ -101,11 +107,12 @@ export class CodecPool {
     stored: Uint8Array,
     id: BlockId,
     key?: BlockId,
-    options: TaskOptions & { mined?: boolean } = {},
+    options: TaskOptions & DecodeHints = {},
   ): Promise<Uint8Array> {
     const task: CodecTask = { op: 'decode', mode, stored, id }
     if (key !== undefined) task.key = key
     if (options.mined === true) task.mined = true
+    if (options.size !== undefined) task.size = options.size
     return this.submit<'decode'>(task, options.transfer === true ? [stored] : [], options.signal)
   }
 
@@ -122,11 +129,12 @@ export class CodecPool {
     file: StoredFile,
     id: BlockId,
     key?: BlockId,
-    options: Omit<TaskOptions, 'transfer'> & { mined?: boolean } = {},
+    options: Omit<TaskOptions, 'transfer'> & DecodeHints = {},
   ): Promise<Uint8Array> {
     const task: CodecTask = { op: 'decodeFile', mode, file: { path: file.path, size: file.size }, id }
     if (key !== undefined) task.key = key
     if (options.mined === true) task.mined = true
+    if (options.size !== undefined) task.size = options.size
     return this.submit<'decodeFile'>(task, [], options.signal)
   }
 

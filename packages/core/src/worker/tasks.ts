@@ -4,9 +4,9 @@ import type { BlockId } from '../id.ts'
 /** CPU-bound work the pool runs off the main thread. */
 export type CodecTask =
   | { op: 'encode'; mode: BlockMode; plaintext: Uint8Array; passphrase?: string | Uint8Array; options?: EncodeOptions }
-  | { op: 'decode'; mode: BlockMode; stored: Uint8Array; id: BlockId; key?: BlockId; mined?: boolean }
+  | { op: 'decode'; mode: BlockMode; stored: Uint8Array; id: BlockId; key?: BlockId; mined?: boolean; size?: number }
   | { op: 'verify'; id: BlockId; stored: Uint8Array }
-  | { op: 'decodeFile'; mode: BlockMode; file: StoredFile; id: BlockId; key?: BlockId; mined?: boolean }
+  | { op: 'decodeFile'; mode: BlockMode; file: StoredFile; id: BlockId; key?: BlockId; mined?: boolean; size?: number }
 
 /** Where a block's stored bytes lie on this machine, and how many there should be. */
 export interface StoredFile {

@@ -24,6 +24,8 @@ export type SinkOp =
       op: 'part'
       file: number
       offset: number
+      /** The part's plaintext length, from the bundle: a hint for decoding. */
+      size: number
       at?: number
       length?: number
       cost?: number

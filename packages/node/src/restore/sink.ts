@@ -158,7 +158,7 @@ export class FileSink {
         let queued = false
         try {
           const target = partTarget(part.url)
-          const op: SinkOp = { op: 'part', file: id, offset: at, mode: target.mode, id: target.id }
+          const op: SinkOp = { op: 'part', file: id, offset: at, size: part.size, mode: target.mode, id: target.id }
           if (target.key !== undefined) op.key = target.key
           // A local block file is read by the worker itself: its bytes never pass through this thread.
           const source = context.store.localFile?.(target.id)

@@ -71,7 +71,7 @@ export async function writeRegularFile(
       await options.budget.acquire(part.size, options.context.signal)
       const write = (async () => {
         try {
-          const plaintext = await loadPlaintext(options.context, part.url)
+          const plaintext = await loadPlaintext(options.context, part.url, part.size)
           if (isAllZero(plaintext)) {
             options.zeroParts.add(part.url)
           } else {
@@ -186,7 +186,7 @@ export async function contentMatches(absolute: string, file: BundleFile, options
         // The convergent key is the SHA-256 of the plaintext: no block needs fetching.
         if (createHash('sha256').update(bytes).digest('hex') !== target.key) return false
       } else {
-        const expected = await loadPlaintext(options.context, part.url)
+        const expected = await loadPlaintext(options.context, part.url, part.size)
         if (Buffer.compare(expected, bytes) !== 0) return false
       }
     }
