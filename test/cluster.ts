@@ -35,7 +35,7 @@ export type { NodeStatus, PeerStatus, ReplicationHealth, SnapshotStatus } from '
 import type { NodeStatus, PeerStatus } from '@libernet/node'
 
 export const ROOT = resolve(import.meta.dirname, '..')
-export const BIN = join(ROOT, 'packages/node/src/bin/libernet.ts')
+export const BIN = join(ROOT, 'packages/node/bin/libernet.mjs')
 
 /** The `api` file a running node leaves in its data directory. */
 export interface ApiInfo {

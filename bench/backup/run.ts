@@ -21,7 +21,7 @@ const work = resolve(process.argv[2] ?? '/tmp/libernet-bench-backup')
 const dataset = join(work, 'dataset')
 const libernetData = join(work, 'libernet-data')
 const resticRepo = join(work, 'restic-repo')
-const cli = join(root, 'packages/node/src/bin/libernet.ts')
+const cli = join(root, 'packages/node/bin/libernet.mjs')
 const resticEnv = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(work, 'restic-cache') }
 
 interface Run {

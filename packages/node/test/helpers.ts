@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 
-export const BIN = new URL('../src/bin/libernet.ts', import.meta.url).pathname
+export const BIN = new URL('../bin/libernet.mjs', import.meta.url).pathname
 
 export interface CliResult {
   code: number | null

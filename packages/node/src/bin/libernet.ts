@@ -1,14 +1,4 @@
-#!/usr/bin/env node
-import { enableCompileCache } from 'node:module'
-
-// Every run would otherwise strip the types of every module again, in this thread and in each
-// worker: most of a short command's start-up. The cache lives in the system's temporary directory
-// and is checked against each source file; workers use it through NODE_COMPILE_CACHE, which they
-// inherit (enabling it here covers this thread only).
-const { directory } = enableCompileCache()
-if (directory !== undefined) process.env.NODE_COMPILE_CACHE ??= directory
-
-const { main } = await import('../cli.ts')
+import { main } from '../cli.ts'
 
 // Ctrl-C cancels the command cleanly (temporary files removed, exit 130); a second one exits at once.
 const controller = new AbortController()
