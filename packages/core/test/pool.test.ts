@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -126,6 +127,19 @@ describe('CodecPool', () => {
       )
       const wrongKey = sha256Hex(Buffer.from('another key'))
       await assert.rejects(pool.decodeFile('convergent', file, encoded.id, wrongKey), DecryptionError)
+    })
+    it('fails on a FIFO where a block file belongs instead of blocking the worker', { timeout: 10_000 }, async () => {
+      const encoded = encodeConvergent(randomBytes(4096))
+      const path = join(directory, 'fifo')
+      execFileSync('mkfifo', [path])
+      // Whatever the error (a pipe cannot be read at an offset), the caller falls back to the store's read.
+      await assert.rejects(
+        pool.decodeFile('convergent', { path, size: encoded.bytes.byteLength }, encoded.id, encoded.key),
+        /ESPIPE/,
+      )
+      // The worker is free again.
+      const file = storedFile('after-fifo', encoded.bytes)
+      assert.equal((await pool.decodeFile('convergent', file, encoded.id, encoded.key)).byteLength, 4096)
     })
   })
 

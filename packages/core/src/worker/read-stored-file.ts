@@ -3,7 +3,7 @@
  * fresh memory for every 1 MiB block costs page faults that, on a virtual
  * machine, outweigh the read itself.
  */
-import { closeSync, openSync, readSync } from 'node:fs'
+import { closeSync, constants, openSync, readSync } from 'node:fs'
 import { LEGACY_MAX_BLOCK_SIZE } from '../constants.ts'
 import { BlockTooLargeError, BlockVerificationError } from '../errors.ts'
 import type { StoredFile } from './tasks.ts'
@@ -17,7 +17,8 @@ export function readStoredFile(file: StoredFile): Uint8Array {
     throw new BlockTooLargeError(`a stored block has at most ${LEGACY_MAX_BLOCK_SIZE} bytes, not ${file.size}`)
   }
   readBuffer ??= new Uint8Array(LEGACY_MAX_BLOCK_SIZE + 1)
-  const fd = openSync(file.path, 'r')
+  // Non-blocking: a FIFO where a block file belongs fails the read instead of hanging the worker.
+  const fd = openSync(file.path, constants.O_RDONLY | constants.O_NONBLOCK)
   let length = 0
   try {
     // Short reads are legal; a bounded loop gathers the file without trusting one call.
