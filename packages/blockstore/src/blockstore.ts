@@ -198,19 +198,21 @@ export class LibernetBlockstore implements Blockstore {
   }
 
   /**
-   * Where a block's file lies and how long it is, for a reader that reads it
-   * elsewhere (a worker thread) and checks the bytes against the id itself:
-   * such a reader must not use bytes that fail, and calls {@link getBlock}
-   * instead, which reports, repairs or quarantines. Counts as a read for
-   * eviction, as getBlock does. `undefined` when the block is not here.
+   * Where a block's file lies, how long it is and the CRC-32 its put
+   * recorded (absent for rows older than it), for a reader that reads it
+   * elsewhere (a worker thread) and checks the bytes itself, as getBlock
+   * does: such a reader must not use bytes that fail, and calls
+   * {@link getBlock} instead, which reports, repairs or quarantines. Counts as
+   * a read for eviction, as getBlock does. `undefined` when the block is not here.
    */
-  blockFile(id: BlockId): { path: string; size: number } | undefined {
+  blockFile(id: BlockId): { path: string; size: number; crc?: number } | undefined {
     this.#state.assertOpen()
     const key = toKey(parseBlockId(id))
     const row = this.#state.db.getBlock(key)
     if (row === undefined) return undefined
     this.#state.access.record(id, key, this.#state.now())
-    return { path: this.#state.layout.locate(id).file, size: row.size }
+    const file = { path: this.#state.layout.locate(id).file, size: row.size }
+    return row.crc === undefined ? file : { ...file, crc: row.crc }
   }
 
   hasBlock(id: BlockId): boolean {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { deflateSync } from 'node:zlib'
+import { crc32, deflateSync } from 'node:zlib'
 import { type BlockId, idToCid, LEGACY_MAX_BLOCK_SIZE, sha256Hex } from '@libernet/core'
 import { FsBlockstore } from 'blockstore-fs'
 import { NextToLast } from 'blockstore-fs/sharding'
@@ -290,6 +290,7 @@ describe('LibernetBlockstore: metadata', () => {
     await store.putBlock(block.id, block.bytes)
     const file = store.blockFile(block.id)!
     assert.equal(file.size, 5000)
+    assert.equal(file.crc, crc32(block.bytes), 'the CRC-32 the put recorded')
     assert.deepEqual(new Uint8Array(await readFile(file.path)), block.bytes)
     clock.advance(1000)
     assert.ok(Math.abs(store.blockInfo(block.id)!.requests - 2) < 0.01, 'the put and this read')

@@ -241,6 +241,18 @@ describe('round trips', () => {
     }
   })
 
+  it('skips hashing stored bytes the caller checked only where the content is checked anyway', () => {
+    const plaintext = DATA_KINDS.text(50_000, 3)
+    const otherId = sha256Hex(Buffer.from('some other block'))
+    for (const mode of MODES) {
+      const block = encode(mode, plaintext)
+      const decode = () => decodeBlock(mode, block.bytes, otherId, block.key, { storedChecked: true })
+      if (mode === 'convergent') assert.deepEqual(Buffer.from(decode()), Buffer.from(plaintext))
+      else assertError(decode, 'BlockVerificationError')
+      assertError(() => decodeBlock(mode, block.bytes, otherId, block.key), 'BlockVerificationError')
+    }
+  })
+
   it('carries small and empty inputs', () => {
     for (const mode of MODES) {
       for (const size of [0, 1, 15, 16, 17, 31, 32, 33]) {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
+import { crc32 } from 'node:zlib'
 import { decodeBlock, encodeConvergent, encodePlain } from '../src/codec/index.ts'
 import { AbortError, BlockTooLargeError, BlockVerificationError, DecryptionError } from '../src/errors.ts'
 import { sha256Hex } from '../src/id.ts'
@@ -128,6 +129,28 @@ describe('CodecPool', () => {
       const wrongKey = sha256Hex(Buffer.from('another key'))
       await assert.rejects(pool.decodeFile('convergent', file, encoded.id, wrongKey), DecryptionError)
     })
+    it('checks a recorded CRC-32 instead of hashing a convergent block, and still never decodes wrongly', async () => {
+      const plaintext = randomBytes(200_000)
+      const encoded = encodeConvergent(plaintext)
+      const file = { ...storedFile('crc', encoded.bytes), crc: crc32(encoded.bytes) }
+      assert.deepEqual(Buffer.from(await pool.decodeFile('convergent', file, encoded.id, encoded.key)), plaintext)
+      await assert.rejects(
+        pool.decodeFile('convergent', { ...file, crc: (file.crc + 1) >>> 0 }, encoded.id, encoded.key),
+        (err: Error) => err.name === 'BlockVerificationError' && /CRC-32/.test(err.message),
+      )
+      // Bytes changed on disk together with a CRC that matches them: the plaintext no longer hashes to the key.
+      const tampered = Uint8Array.from(encoded.bytes)
+      tampered[1000]! ^= 0x10
+      const forged = { ...storedFile('forged', tampered), crc: crc32(tampered) }
+      await assert.rejects(pool.decodeFile('convergent', forged, encoded.id, encoded.key), DecryptionError)
+      // Other modes are hashed against the id whatever the CRC says.
+      const plain = encodePlain(randomBytes(3000))
+      const wrongPlain = Uint8Array.from(plain.bytes)
+      wrongPlain[wrongPlain.length - 1]! ^= 1
+      const plainFile = { ...storedFile('plain-crc', wrongPlain), crc: crc32(wrongPlain) }
+      await assert.rejects(pool.decodeFile('plain', plainFile, plain.id), BlockVerificationError)
+    })
+
     it('fails on a FIFO where a block file belongs instead of blocking the worker', { timeout: 10_000 }, async () => {
       const encoded = encodeConvergent(randomBytes(4096))
       const path = join(directory, 'fifo')

@@ -8,14 +8,17 @@ import type { BlockMode } from './types.ts'
 /**
  * Decodes a block of any mode, as its URL describes it (`key` for the
  * encrypted modes). `size`: the plaintext length expected, a hint (see
- * {@link DecodeOptions}).
+ * {@link DecodeOptions}). `storedChecked`: the caller checked the stored
+ * bytes already (against a CRC-32 recorded when a put verified them), so a
+ * convergent block's are not hashed against the id again; its plaintext
+ * must still hash to the key. Other modes check the id whatever it says.
  */
 export function decodeBlock(
   mode: BlockMode,
   stored: Uint8Array,
   id: BlockId,
   key?: BlockId,
-  options: { mined?: boolean; size?: number } = {},
+  options: { mined?: boolean; size?: number; storedChecked?: boolean } = {},
 ): Uint8Array {
   const mined = options.mined === true
   const hint = options.size !== undefined ? { size: options.size } : {}
@@ -23,7 +26,11 @@ export function decodeBlock(
     case 'plain':
       return decodePlain(stored, id, { mined, ...hint })
     case 'convergent':
-      return decodeConvergent(stored, requireKey(mode, key), { id, mined, ...hint })
+      return decodeConvergent(stored, requireKey(mode, key), {
+        ...(options.storedChecked === true ? {} : { id }),
+        mined,
+        ...hint,
+      })
     case 'passphrase':
       return decodePassphrase(stored, requireKey(mode, key), { id, mined })
     default:

@@ -20,7 +20,10 @@ function run(task: CodecTask): CodecResult {
       return isValidStoredBlock(task.id, task.stored)
     case 'decodeFile': {
       const stored = readStoredFile(task.file)
-      const plaintext = decodeBlock(task.mode, stored, task.id, task.key, decodeOptions(task))
+      const plaintext = decodeBlock(task.mode, stored, task.id, task.key, {
+        ...decodeOptions(task),
+        storedChecked: task.file.crc !== undefined,
+      })
       // A plain block may decode to the very bytes read, which the next task overwrites.
       return sharesReadBuffer(plaintext) ? plaintext.slice() : plaintext
     }

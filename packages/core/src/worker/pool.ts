@@ -120,9 +120,11 @@ export class CodecPool {
    * Reads a block's file in a worker and decodes it there: the stored bytes
    * never cross threads, and the worker reads into a buffer it keeps, so a
    * stream of blocks costs no fresh memory for them. The bytes are checked
-   * against the id as {@link decode} checks them; a file that is missing,
-   * of another size or not the block fails, and the caller falls back to its
-   * store (which reports, repairs or quarantines).
+   * against the file's CRC-32 when given (then a convergent block is not
+   * hashed against its id again: its plaintext must hash to the key), and
+   * against the id as {@link decode} checks them otherwise; a file that is
+   * missing, of another size or not the block fails, and the caller falls
+   * back to its store (which reports, repairs or quarantines).
    */
   decodeFile(
     mode: BlockMode,
@@ -131,7 +133,9 @@ export class CodecPool {
     key?: BlockId,
     options: Omit<TaskOptions, 'transfer'> & DecodeHints = {},
   ): Promise<Uint8Array> {
-    const task: CodecTask = { op: 'decodeFile', mode, file: { path: file.path, size: file.size }, id }
+    const stored: StoredFile = { path: file.path, size: file.size }
+    if (file.crc !== undefined) stored.crc = file.crc
+    const task: CodecTask = { op: 'decodeFile', mode, file: stored, id }
     if (key !== undefined) task.key = key
     if (options.mined === true) task.mined = true
     if (options.size !== undefined) task.size = options.size

@@ -4,6 +4,7 @@
  * machine, outweigh the read itself.
  */
 import { closeSync, constants, openSync, readSync } from 'node:fs'
+import { crc32 } from 'node:zlib'
 import { LEGACY_MAX_BLOCK_SIZE } from '../constants.ts'
 import { BlockTooLargeError, BlockVerificationError } from '../errors.ts'
 import type { StoredFile } from './tasks.ts'
@@ -35,7 +36,11 @@ export function readStoredFile(file: StoredFile): Uint8Array {
       `${file.path} has ${length > file.size ? 'more than ' : ''}${length} bytes, expected ${file.size}`,
     )
   }
-  return readBuffer.subarray(0, length)
+  const bytes = readBuffer.subarray(0, length)
+  if (file.crc !== undefined && crc32(bytes) !== file.crc) {
+    throw new BlockVerificationError(`${file.path} does not match the CRC-32 recorded when it was stored`)
+  }
+  return bytes
 }
 
 /** Whether `bytes` lies in the read buffer (and must be copied before it leaves the worker). */

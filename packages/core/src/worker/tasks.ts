@@ -8,10 +8,17 @@ export type CodecTask =
   | { op: 'verify'; id: BlockId; stored: Uint8Array }
   | { op: 'decodeFile'; mode: BlockMode; file: StoredFile; id: BlockId; key?: BlockId; mined?: boolean; size?: number }
 
-/** Where a block's stored bytes lie on this machine, and how many there should be. */
+/** Where a block's stored bytes lie on this machine, how many there should be, and their checksum when known. */
 export interface StoredFile {
   path: string
   size: number
+  /**
+   * The CRC-32 (zlib's) recorded when a put verified the bytes against the
+   * id. When given, the bytes are checked against it instead of hashed
+   * against the id where the content is checked anyway (convergent blocks:
+   * the plaintext must hash to the key).
+   */
+  crc?: number
 }
 
 export interface CodecResults {

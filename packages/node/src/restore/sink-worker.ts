@@ -85,7 +85,10 @@ function run(op: SinkOp): SinkResult | undefined {
         // verified reads then decide (report it missing, quarantine it, or use a replaced file).
         const stored =
           op.source !== undefined ? readStoredFile(op.source) : (op.stored ?? ring.subarray(op.at, op.at! + op.length!))
-        plaintext = decodeBlock(op.mode, stored, op.id, op.key, { size: op.size })
+        plaintext = decodeBlock(op.mode, stored, op.id, op.key, {
+          size: op.size,
+          storedChecked: op.source?.crc !== undefined,
+        })
       } catch (err) {
         drop(op.file)
         const error = err as Error
