@@ -47,7 +47,7 @@ export async function loadPlaintext(context: ContentContext, url: string, size?:
   const file = store.localFile?.(id)
   if (file !== undefined) {
     try {
-      // The worker reads the file and checks it against the id: no stored bytes on this thread.
+      // The worker reads the file and checks it (its recorded CRC-32, or the id): no stored bytes on this thread.
       return await pool.decodeFile(mode, file, id, key, hints)
     } catch (err) {
       if (err instanceof AbortError) throw err

@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads'
 import { decodeBlock, encodeConvergent, encodePassphrase, encodePlain, isValidStoredBlock } from '../codec/index.ts'
-import { readStoredFile, sharesReadBuffer } from './read-stored-file.ts'
+import { decodeStoredFile, sharesReadBuffer } from './read-stored-file.ts'
 import { type CodecResult, type CodecTask, ownedBuffer, type TaskRequest, type TaskResponse } from './tasks.ts'
 
 function run(task: CodecTask): CodecResult {
@@ -19,11 +19,7 @@ function run(task: CodecTask): CodecResult {
     case 'verify':
       return isValidStoredBlock(task.id, task.stored)
     case 'decodeFile': {
-      const stored = readStoredFile(task.file)
-      const plaintext = decodeBlock(task.mode, stored, task.id, task.key, {
-        ...decodeOptions(task),
-        storedChecked: task.file.crc !== undefined,
-      })
+      const plaintext = decodeStoredFile(task.mode, task.file, task.id, task.key, decodeOptions(task))
       // A plain block may decode to the very bytes read, which the next task overwrites.
       return sharesReadBuffer(plaintext) ? plaintext.slice() : plaintext
     }

@@ -1,3 +1,3 @@
 export { CodecPool, type CodecPoolOptions, type DecodeHints, type TaskOptions } from './pool.ts'
-export { readStoredFile } from './read-stored-file.ts'
+export { decodeStoredFile } from './read-stored-file.ts'
 export type { StoredFile } from './tasks.ts'

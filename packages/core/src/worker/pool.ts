@@ -40,6 +40,18 @@ export interface DecodeHints {
   size?: number
 }
 
+/** A decode task with its key and hints, each set only when given (absent reads as not mined, size unknown). */
+function withHints<T extends Extract<CodecTask, { op: 'decode' | 'decodeFile' }>>(
+  task: T,
+  key: BlockId | undefined,
+  hints: DecodeHints,
+): T {
+  if (key !== undefined) task.key = key
+  if (hints.mined === true) task.mined = true
+  if (hints.size !== undefined) task.size = hints.size
+  return task
+}
+
 interface Pending {
   seq: number
   task: CodecTask
@@ -109,10 +121,7 @@ export class CodecPool {
     key?: BlockId,
     options: TaskOptions & DecodeHints = {},
   ): Promise<Uint8Array> {
-    const task: CodecTask = { op: 'decode', mode, stored, id }
-    if (key !== undefined) task.key = key
-    if (options.mined === true) task.mined = true
-    if (options.size !== undefined) task.size = options.size
+    const task = withHints({ op: 'decode', mode, stored, id }, key, options)
     return this.submit<'decode'>(task, options.transfer === true ? [stored] : [], options.signal)
   }
 
@@ -135,11 +144,11 @@ export class CodecPool {
   ): Promise<Uint8Array> {
     const stored: StoredFile = { path: file.path, size: file.size }
     if (file.crc !== undefined) stored.crc = file.crc
-    const task: CodecTask = { op: 'decodeFile', mode, file: stored, id }
-    if (key !== undefined) task.key = key
-    if (options.mined === true) task.mined = true
-    if (options.size !== undefined) task.size = options.size
-    return this.submit<'decodeFile'>(task, [], options.signal)
+    return this.submit<'decodeFile'>(
+      withHints({ op: 'decodeFile', mode, file: stored, id }, key, options),
+      [],
+      options.signal,
+    )
   }
 
   verify(id: BlockId, stored: Uint8Array, options: TaskOptions = {}): Promise<boolean> {

@@ -5,15 +5,17 @@
  */
 import { closeSync, constants, openSync, readSync } from 'node:fs'
 import { crc32 } from 'node:zlib'
+import { type BlockMode, decodeBlock } from '../codec/index.ts'
 import { LEGACY_MAX_BLOCK_SIZE } from '../constants.ts'
 import { BlockTooLargeError, BlockVerificationError } from '../errors.ts'
+import type { BlockId } from '../id.ts'
 import type { StoredFile } from './tasks.ts'
 
 // One byte to spare shows a file that grew since its size was recorded.
 let readBuffer: Uint8Array | undefined
 
 /** The file's bytes, valid until the next call; a file of another size than expected is refused. */
-export function readStoredFile(file: StoredFile): Uint8Array {
+function readStoredFile(file: StoredFile): Uint8Array {
   if (!Number.isSafeInteger(file.size) || file.size < 0 || file.size > LEGACY_MAX_BLOCK_SIZE) {
     throw new BlockTooLargeError(`a stored block has at most ${LEGACY_MAX_BLOCK_SIZE} bytes, not ${file.size}`)
   }
@@ -41,6 +43,23 @@ export function readStoredFile(file: StoredFile): Uint8Array {
     throw new BlockVerificationError(`${file.path} does not match the CRC-32 recorded when it was stored`)
   }
   return bytes
+}
+
+/**
+ * Reads a block file and decodes it. A file with a recorded CRC-32 is checked
+ * against it, and a convergent block then is not hashed against its id again
+ * (its plaintext must hash to the key); anything else is checked against the
+ * id. The result may lie in the read buffer (see {@link sharesReadBuffer}).
+ */
+export function decodeStoredFile(
+  mode: BlockMode,
+  file: StoredFile,
+  id: BlockId,
+  key: BlockId | undefined,
+  options: { mined?: boolean; size?: number } = {},
+): Uint8Array {
+  const stored = readStoredFile(file)
+  return decodeBlock(mode, stored, id, key, { ...options, storedChecked: file.crc !== undefined })
 }
 
 /** Whether `bytes` lies in the read buffer (and must be copied before it leaves the worker). */

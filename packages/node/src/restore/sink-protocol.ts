@@ -15,7 +15,7 @@ export type SinkOp =
       fsync: boolean
     }
   /**
-   * Decode (verifying it against `id`) and write one part at `offset`. The
+   * Decode (verified against `id`, or its recorded CRC-32) and write one part at `offset`. The
    * stored bytes are in the block file `source` (read by the worker), in the
    * worker's ring at `at` (then `cost` ring bytes are freed once decoded),
    * or, when the ring was full, in `stored`.

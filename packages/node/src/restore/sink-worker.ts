@@ -18,7 +18,7 @@ import {
   writeSync,
 } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
-import { decodeBlock, readStoredFile } from '@libernet/core'
+import { decodeBlock, decodeStoredFile } from '@libernet/core'
 import {
   RING_USED,
   type SinkOp,
@@ -83,12 +83,11 @@ function run(op: SinkOp): SinkResult | undefined {
       try {
         // A file that is gone, resized or corrupt fails here like a bad block: the main thread's
         // verified reads then decide (report it missing, quarantine it, or use a replaced file).
-        const stored =
-          op.source !== undefined ? readStoredFile(op.source) : (op.stored ?? ring.subarray(op.at, op.at! + op.length!))
-        plaintext = decodeBlock(op.mode, stored, op.id, op.key, {
-          size: op.size,
-          storedChecked: op.source?.crc !== undefined,
-        })
+        const hint = { size: op.size }
+        plaintext =
+          op.source !== undefined
+            ? decodeStoredFile(op.mode, op.source, op.id, op.key, hint)
+            : decodeBlock(op.mode, op.stored ?? ring.subarray(op.at, op.at! + op.length!), op.id, op.key, hint)
       } catch (err) {
         drop(op.file)
         const error = err as Error
