@@ -1,7 +1,7 @@
 import { type BlockId, throwIfAborted } from '@libernet/core'
 import { collectBundleIds } from './bundle-walk.ts'
 import { asDiskFull } from './disk-full.ts'
-import { makeDurable } from './durability.ts'
+import { makeDurable, startFileSystemSync } from './durability.ts'
 import { evictTo } from './eviction.ts'
 import { toKey } from './keys.ts'
 import { STAGING_URL } from './metadata.ts'
@@ -25,9 +25,17 @@ export async function pinRoot(
   owner: string,
   options: PinOptions,
 ): Promise<PinResult> {
-  const ids = await collectBundleIds(rootUrl, (id) => readBlock(state, id, 'crc'), options)
-  throwIfAborted(options.signal)
-  await makeDurable(state, ids)
+  // A backup pins right after writing its blocks: flushing them overlaps reading the bundles.
+  const syncing = startFileSystemSync(state)
+  let ids: Set<BlockId>
+  try {
+    ids = await collectBundleIds(rootUrl, (id) => readBlock(state, id, 'crc'), options)
+    throwIfAborted(options.signal)
+  } catch (err) {
+    await syncing
+    throw err
+  }
+  await makeDurable(state, ids, syncing)
   const now = state.now()
   const before = pinRoots(state)
   const known = before.some((root) => root.owner === owner && root.url === rootUrl)

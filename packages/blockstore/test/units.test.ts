@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { describe, it } from 'node:test'
+import type { BlockId } from '@libernet/core'
 import fc from 'fast-check'
+import { DirectorySyncer } from '../src/atomic-write.ts'
+import { makeDurable, startFileSystemSync } from '../src/durability.ts'
 import { addRequests, requestsAt } from '../src/heat.ts'
 import { KeyedMutex } from '../src/keyed-mutex.ts'
+import { StoreLayout } from '../src/layout.ts'
 import { prefixFloor } from '../src/like-index.ts'
 import { orderedParallel } from '../src/ordered-parallel.ts'
+import type { StoreState } from '../src/state.ts'
+import { syncFileSystem } from '../src/sync-fs.ts'
+import { makeTempDir, randomBlock } from './helpers.ts'
 
 describe('heat', () => {
   it('adds requests up, each decayed by its age', () => {
@@ -87,5 +95,66 @@ describe('prefixFloor', () => {
     assert.equal(Buffer.from(prefixFloor(target, 0)).toString('hex'), '00'.repeat(32))
     assert.equal(Buffer.from(prefixFloor(target, 11)).toString('hex'), `ffe0${'00'.repeat(30)}`)
     assert.equal(Buffer.from(prefixFloor(target, 256)).toString('hex'), 'ff'.repeat(32))
+  })
+})
+
+describe('makeDurable with a file-system sync started early', () => {
+  /** A store's durability bookkeeping over real files: `count` blocks written without an fsync. */
+  async function unsyncedBlocks(root: string, count: number) {
+    const layout = new StoreLayout(root)
+    const state = {
+      layout,
+      unsynced: new Map<BlockId, number>(),
+      writes: 0,
+      mutex: new KeyedMutex(),
+      dirs: new DirectorySyncer(),
+    }
+    const ids: BlockId[] = []
+    for (let index = 0; index < count; index++) ids.push(await writeBlock(state, randomBlock(64)))
+    return { state: state as unknown as StoreState & typeof state, ids }
+  }
+
+  async function writeBlock(
+    state: { layout: StoreLayout; unsynced: Map<BlockId, number>; writes: number },
+    block: { id: BlockId; bytes: Uint8Array },
+  ): Promise<BlockId> {
+    const { dir, file } = state.layout.locate(block.id)
+    await mkdir(dir, { recursive: true })
+    await writeFile(file, block.bytes)
+    state.unsynced.set(block.id, ++state.writes)
+    return block.id
+  }
+
+  it('trusts the early sync for the writes before it and fsyncs each later one', async (t) => {
+    await using dir = await makeTempDir('durable-early')
+    if (!(await syncFileSystem(dir.path))) return t.skip('syncfs(2) is not available here')
+    const { state, ids } = await unsyncedBlocks(dir.path, 70)
+    // Gone before the sync: covered by it, so makeDurable must not fsync it on its own (that would fail).
+    await rm(state.layout.locate(ids[5]!).file)
+    const started = startFileSystemSync(state)
+    assert.ok(started !== undefined)
+    const late = await writeBlock(state, randomBlock(64))
+    await makeDurable(state, [...ids, late], started)
+    assert.equal(state.unsynced.size, 0)
+  })
+
+  it('fsyncs on its own a block written after the early sync began', async (t) => {
+    await using dir = await makeTempDir('durable-late')
+    if (!(await syncFileSystem(dir.path))) return t.skip('syncfs(2) is not available here')
+    const { state, ids } = await unsyncedBlocks(dir.path, 70)
+    const started = startFileSystemSync(state)
+    const late = await writeBlock(state, randomBlock(64))
+    // Its file vanishes: the fsync makeDurable owes it fails, which is how the test sees that it was attempted.
+    await rm(state.layout.locate(late).file)
+    await assert.rejects(makeDurable(state, [...ids, late], started), { code: 'ENOENT' })
+    assert.deepEqual([...state.unsynced.keys()], [late])
+  })
+
+  it('starts no early sync for a few files: fsyncing each is cheaper', async () => {
+    await using dir = await makeTempDir('durable-few')
+    const { state, ids } = await unsyncedBlocks(dir.path, 10)
+    assert.equal(startFileSystemSync(state), undefined)
+    await makeDurable(state, ids, undefined)
+    assert.equal(state.unsynced.size, 0)
   })
 })
