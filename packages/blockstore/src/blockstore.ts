@@ -11,6 +11,7 @@ import { FsBlockstore } from 'blockstore-fs'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
 import { NotFoundError } from 'interface-store'
 import type { CID } from 'multiformats/cid'
+import type { BlockFileTarget, WrittenBlock } from './block-files.ts'
 import { collectBlockBytes } from './bytes.ts'
 import { idOfCid } from './cid.ts'
 import { BlockPinnedError, CorruptBlockError } from './errors.ts'
@@ -47,7 +48,7 @@ import {
   type StoreStats,
   type VerifyReport,
 } from './types.ts'
-import { putBlockFile } from './write-path.ts'
+import { adoptBlockFiles, putBlockFile } from './write-path.ts'
 
 export type { FsyncPolicy, LibernetBlockstoreOptions } from './options.ts'
 export type {
@@ -177,6 +178,21 @@ export class LibernetBlockstore implements Blockstore {
       throw new BlockTooLargeError(`a stored block has at most ${LEGACY_MAX_BLOCK_SIZE} bytes, not ${bytes.byteLength}`)
     }
     return this.#track(this.#state.mutex.run(id, () => putBlockFile(this.#state, id, bytes, options)))
+  }
+
+  /** Where workers write block files for {@link adoptBlockFiles} (see `@libernet/blockstore/block-files`). */
+  blockFileTarget(): BlockFileTarget {
+    this.#state.assertOpen()
+    return { root: this.#state.layout.root }
+  }
+
+  /**
+   * Records block files written by a `BlockFileWriter` on this store's
+   * target since it was opened; returns, per block, whether it is new to the
+   * store. They are made durable with everything else before a pin records them.
+   */
+  async adoptBlockFiles(blocks: readonly WrittenBlock[]): Promise<boolean[]> {
+    return this.#track(adoptBlockFiles(this.#state, blocks))
   }
 
   /**

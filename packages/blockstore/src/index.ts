@@ -1,3 +1,4 @@
+export { type BlockFileTarget, BlockFileWriter, type WrittenBlock } from './block-files.ts'
 export {
   type AbortOptions,
   type BlockInfo,

@@ -2,8 +2,9 @@ import { unlink } from 'node:fs/promises'
 import { crc32 } from 'node:zlib'
 import { type BlockId, throwIfAborted, verifyStoredBlock } from '@libernet/core'
 import { writeFileAtomic } from './atomic-write.ts'
+import type { WrittenBlock } from './block-files.ts'
 import { asDiskFull } from './disk-full.ts'
-import { makeRoom } from './eviction.ts'
+import { evictTo, makeRoom } from './eviction.ts'
 import { fileSize } from './files.ts'
 import { addRequests } from './heat.ts'
 import { toKey } from './keys.ts'
@@ -88,4 +89,29 @@ export async function putBlockFile(
   } finally {
     state.reserved -= reserved
   }
+}
+
+/**
+ * Records block files a {@link BlockFileWriter} put in place (in a worker):
+ * one metadata transaction for the batch, each file marked for the next
+ * durability sync (a file written again over a durable one is new on disk
+ * too). Unpinned blocks count against the quota like any put: when the batch
+ * takes the cache past it, the least-requested unpinned blocks are evicted.
+ * Returns, per block, whether it was not in the store before.
+ */
+export async function adoptBlockFiles(state: StoreState, blocks: readonly WrittenBlock[]): Promise<boolean[]> {
+  state.assertOpen()
+  const now = state.now()
+  const added = state.write(() =>
+    blocks.map(({ id, size, crc }) =>
+      state.db.insertBlock(toKey(id), size, crc, addRequests(undefined, 1, now, state.halfLife), now),
+    ),
+  )
+  for (const [index, block] of blocks.entries()) {
+    if (added[index]) state.countRow({ size: block.size, pinned: state.db.isPinned(toKey(block.id)) }, +1)
+    state.unsynced.set(block.id, ++state.writes)
+    if (block.newDirectory) state.dirs.markDirty(state.layout.blocks)
+  }
+  if (state.cachedBytes() > state.quota) await evictTo(state, state.quota)
+  return added
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { isValidStoredBlock } from '@libernet/core'
 import { NextToLast } from 'blockstore-fs/sharding'
-import { LibernetBlockstore } from '../src/index.ts'
+import { BlockFileWriter, LibernetBlockstore, type WrittenBlock } from '../src/index.ts'
 import { makeTempDir, randomBlock, type TestBlock } from './helpers.ts'
 
 /** A tmpfs of `size` mounted on `dir` (the tests run as root); it is the full disk. */
@@ -90,6 +90,35 @@ describe('full disk', () => {
 
       store = await LibernetBlockstore.open({ path: dir.path })
       assert.equal(store.recovery.state, 'clean')
+      await assertConsistent(store, dir.path)
+      await store.close()
+    } finally {
+      await store?.close().catch(() => {})
+      execFileSync('umount', [dir.path])
+    }
+  })
+
+  it('fails a block file written outside the store with DiskFullError, leaving no temp file', async () => {
+    await using dir = await makeTempDir('disk-full-files')
+    mountTmpfs(dir.path, '4m')
+    let store: LibernetBlockstore | undefined
+    try {
+      store = await LibernetBlockstore.open({ path: dir.path })
+      const writer = new BlockFileWriter(store.blockFileTarget())
+      const written: WrittenBlock[] = []
+      let failure: unknown
+      for (let i = 0; i < 64 && failure === undefined; i++) {
+        const block = randomBlock(200 * 1024)
+        try {
+          written.push(writer.write(block.id, block.bytes))
+        } catch (err) {
+          failure = err
+        }
+      }
+      assert.equal((failure as Error | undefined)?.name, 'DiskFullError', String(failure))
+      assert.ok(written.length >= 10, `${written.length} blocks fit before the disk was full`)
+      assert.deepEqual(await readdir(join(dir.path, 'tmp')), [])
+      await store.adoptBlockFiles(written)
       await assertConsistent(store, dir.path)
       await store.close()
     } finally {

@@ -1,0 +1,98 @@
+/**
+ * Block files written outside the store's own thread: a worker that has just
+ * encoded a block writes its file with synchronous calls, where the store
+ * would need four round trips through libuv's pool for each block, and the
+ * store then records what was written ({@link LibernetBlockstore.adoptBlockFiles}).
+ * The files are written exactly as `putBlock` writes them: checked against
+ * the id, into a temp file, renamed into the blockstore-fs layout.
+ *
+ * This module is what a worker imports (`@libernet/blockstore/block-files`):
+ * it opens no database and takes no lock; the process that has the store
+ * open (and so holds its lock and empties its `tmp/` on open) hands the
+ * workers a {@link BlockFileTarget}.
+ */
+import { closeSync, constants, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { threadId } from 'node:worker_threads'
+import { crc32 } from 'node:zlib'
+import {
+  type BlockId,
+  BlockTooLargeError,
+  LEGACY_MAX_BLOCK_SIZE,
+  parseBlockId,
+  verifyStoredBlock,
+} from '@libernet/core'
+import { asDiskFull } from './disk-full.ts'
+import { StoreLayout } from './layout.ts'
+
+/** Where a store's block files go: serializable, to be passed to a worker. */
+export interface BlockFileTarget {
+  /** The store's directory (`LibernetBlockstore.path`). */
+  root: string
+}
+
+/** A block file in place, as the store records it. */
+export interface WrittenBlock {
+  id: BlockId
+  size: number
+  /** CRC-32 of the bytes, checked by later reads. */
+  crc: number
+  /** Its shard directory had to be created (the parent's entry then needs a sync too). */
+  newDirectory: boolean
+}
+
+const OPEN_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL
+
+export class BlockFileWriter {
+  readonly #layout: StoreLayout
+  #written = 0
+
+  constructor(target: BlockFileTarget) {
+    this.#layout = new StoreLayout(target.root)
+  }
+
+  /**
+   * Writes the block `id` after checking that `bytes` are that block
+   * (BlockVerificationError / BlockTooLargeError otherwise, nothing written).
+   * A file already there is replaced by these verified bytes, atomically. A
+   * full disk is a DiskFullError, with nothing of the block left behind.
+   * Nothing is durable until the store syncs it (it does so before a pin).
+   */
+  write(id: BlockId, bytes: Uint8Array): WrittenBlock {
+    parseBlockId(id)
+    if (bytes.byteLength > LEGACY_MAX_BLOCK_SIZE) {
+      throw new BlockTooLargeError(`a stored block has at most ${LEGACY_MAX_BLOCK_SIZE} bytes, not ${bytes.byteLength}`)
+    }
+    verifyStoredBlock(id, bytes)
+    const { dir, file } = this.#layout.locate(id)
+    // Unique per process, thread and write: two writers of one block never share a temp file.
+    const temp = join(this.#layout.tmp, `${basename(file)}.${process.pid}.${threadId}.${++this.#written}.tmp`)
+    let newDirectory = false
+    try {
+      const fd = openSync(temp, OPEN_FLAGS, 0o644)
+      try {
+        for (let offset = 0; offset < bytes.byteLength; ) {
+          offset += writeSync(fd, bytes, offset, bytes.byteLength - offset, offset)
+        }
+      } finally {
+        closeSync(fd)
+      }
+      try {
+        renameSync(temp, file)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+        mkdirSync(dir, { recursive: true })
+        newDirectory = true
+        renameSync(temp, file)
+      }
+    } catch (err) {
+      try {
+        unlinkSync(temp)
+      } catch {
+        // Never created, or already renamed.
+      }
+      throw asDiskFull(err) ?? err
+    }
+    return { id, size: bytes.byteLength, crc: crc32(bytes), newDirectory }
+  }
+}
