@@ -14,6 +14,7 @@ import type { CID } from 'multiformats/cid'
 import type { BlockFileTarget, WrittenBlock } from './block-files.ts'
 import { collectBlockBytes } from './bytes.ts'
 import { idOfCid } from './cid.ts'
+import { asDiskFull } from './disk-full.ts'
 import { BlockPinnedError, CorruptBlockError } from './errors.ts'
 import { evictTo } from './eviction.ts'
 import { exists } from './files.ts'
@@ -434,7 +435,7 @@ export class LibernetBlockstore implements Blockstore {
     try {
       state.access.flush()
       await state.dirs.sync()
-      state.db.setState('shutdown', 'clean')
+      markCleanShutdown(state)
     } finally {
       state.db.close()
       await this.#releaseLock()
@@ -528,4 +529,18 @@ function readCheck(verify: GetBlockOptions['verify']): ReadCheck {
 /** Pair bytes as an async generator, as blockstore-fs returns them (callers await `it-all` of it). */
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes
+}
+
+/**
+ * Records that the store was closed cleanly, so the next open skips its
+ * checks. On a full disk even that row may not fit: the store is consistent
+ * anyway and the next open runs the checks of an unclean shutdown, so closing
+ * goes on (throwing here would hide the error that filled the disk).
+ */
+function markCleanShutdown(state: StoreState): void {
+  try {
+    state.db.setState('shutdown', 'clean')
+  } catch (err) {
+    if (asDiskFull(err) === undefined) throw err
+  }
 }

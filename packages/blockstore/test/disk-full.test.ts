@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { isValidStoredBlock } from '@libernet/core'
@@ -104,6 +104,8 @@ describe('full disk', () => {
     let store: LibernetBlockstore | undefined
     try {
       store = await LibernetBlockstore.open({ path: dir.path })
+      // Space to give back at the end, so the store can be opened again.
+      await writeFile(join(dir.path, 'filler'), new Uint8Array(256 * 1024))
       const writer = new BlockFileWriter(store.blockFileTarget())
       const written: WrittenBlock[] = []
       let failure: unknown
@@ -120,7 +122,23 @@ describe('full disk', () => {
       assert.deepEqual(await readdir(join(dir.path, 'tmp')), [])
       await store.adoptBlockFiles(written)
       await assertConsistent(store, dir.path)
+      // Down to the last byte: not even the row of a clean shutdown fits, and closing still succeeds.
+      for (const size of [16384, 4096, 512, 64, 1]) {
+        for (let i = 0; i < 400; i++) {
+          const block = randomBlock(size)
+          try {
+            await store.putBlock(block.id, block.bytes)
+          } catch (err) {
+            assert.equal((err as Error).name, 'DiskFullError', String(err))
+            break
+          }
+        }
+      }
       await store.close()
+      await rm(join(dir.path, 'filler'))
+      const again = await LibernetBlockstore.open({ path: dir.path })
+      await assertConsistent(again, dir.path)
+      await again.close()
     } finally {
       await store?.close().catch(() => {})
       execFileSync('umount', [dir.path])
