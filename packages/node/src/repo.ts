@@ -84,6 +84,10 @@ export function blockstoreAdapter(blockstore: LibernetBlockstore): EngineStore {
     },
     localFile: (id: BlockId) => blockstore.blockFile(id),
     put: (id: BlockId, bytes: Uint8Array, options = {}) => blockstore.putBlock(id, bytes, options),
+    blockFiles: {
+      target: blockstore.blockFileTarget(),
+      adopt: (blocks) => blockstore.adoptBlockFiles(blocks),
+    },
     async pin(url: string, owner: string) {
       await blockstore.pin(url, owner)
     },

@@ -1,3 +1,4 @@
+import type { BlockFileTarget, WrittenBlock } from '@libernet/blockstore'
 import type { BlockId, StoredFile } from '@libernet/core'
 
 /**
@@ -24,6 +25,17 @@ export interface EngineStore {
    * local file to offer.
    */
   localFile?(id: BlockId): StoredFile | undefined
+  /**
+   * Present when workers of this process may write block files into the
+   * store themselves (a `BlockFileWriter` on `target` in each) and hand
+   * them to `adopt`, which resolves, per block, to true when it is new to the
+   * store: what a backup's encoding workers do instead of passing every
+   * block through {@link put}.
+   */
+  blockFiles?: {
+    target: BlockFileTarget
+    adopt(blocks: readonly WrittenBlock[]): Promise<boolean[]>
+  }
   /** Stores a block (verified against its id); resolves to true when it was not there before. */
   put(id: BlockId, bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<boolean>
   /** Keeps a snapshot's blocks (the root and everything it refers to) from eviction. */

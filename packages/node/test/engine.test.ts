@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
+import { Worker } from 'node:worker_threads'
 import {
   type BlockId,
   type BundleFile,
@@ -24,6 +25,7 @@ import { IngestPool } from '../src/backup/ingest-pool.ts'
 import { walk } from '../src/backup/walk.ts'
 import { loadStored } from '../src/content.ts'
 import { blockIdOfFile } from '../src/import.ts'
+import { openRepo } from '../src/repo.ts'
 import { restore } from '../src/restore/restore.ts'
 import { assertLinkInside } from '../src/restore/safe-path.ts'
 import { writeRegularFile } from '../src/restore/writer.ts'
@@ -280,6 +282,31 @@ describe('Semaphore', () => {
   })
 })
 
+describe('garbageCollector', () => {
+  it("frees a worker's dead buffers when called, long before V8 would on its own", async () => {
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads')
+       import(workerData.module).then(({ garbageCollector }) => {
+         const collect = garbageCollector()
+         let kept = []
+         for (let i = 0; i < 24; i++) kept.push(Buffer.alloc(1024 * 1024, i))
+         kept = undefined
+         const before = process.memoryUsage().arrayBuffers
+         collect()
+         parentPort.postMessage({ before, after: process.memoryUsage().arrayBuffers })
+       })`,
+      { eval: true, workerData: { module: new URL('../src/util/collect-garbage.ts', import.meta.url).href } },
+    )
+    const { before, after } = (await new Promise((resolve, reject) => {
+      worker.once('message', resolve)
+      worker.once('error', reject)
+    })) as { before: number; after: number }
+    await worker.terminate()
+    assert.ok(before >= 24 * 1024 * 1024, `${before} bytes of buffers before`)
+    assert.ok(after < 4 * 1024 * 1024, `${after} bytes of buffers after`)
+  })
+})
+
 describe('import layouts', () => {
   const id = 'ab3'.padEnd(64, 'c')
   it('recognizes flat, current and 2022 layouts, and nothing else', () => {
@@ -419,6 +446,44 @@ describe('typed errors of the engine', () => {
       assert.ok(performance.now() - started < 20_000, 'no file left waiting forever in a batch never sent')
     } finally {
       await pool.close()
+    }
+  })
+
+  it('a local store on a full disk: the workers writing block files fail the backup promptly, the store stays sound', async () => {
+    const source = join(work.dir, 'fills-the-disk')
+    for (let index = 0; index < 64; index++) {
+      mkdirSync(join(source, `d${index % 5}`), { recursive: true })
+      writeFileSync(join(source, `d${index % 5}/f${index}`), randomBytes(100_000))
+    }
+    const data = join(work.dir, 'full-disk-data')
+    mkdirSync(data)
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', data])
+    try {
+      const repo = await openRepo(data, { workers: 2 })
+      try {
+        assert.ok(repo.store.blockFiles !== undefined, 'a local store takes block files from the workers')
+        const started = performance.now()
+        await assert.rejects(backup(source, { store: repo.store, pool: repo.pool, prior: null }), {
+          name: 'DiskFullError',
+        })
+        assert.ok(performance.now() - started < 20_000, 'no file left waiting forever')
+      } finally {
+        // Must not fail on the full disk either (it would hide the DiskFullError).
+        await repo.close()
+      }
+      // Space freed, the store is whole: every block verifies, no temp file is left.
+      execFileSync('mount', ['-o', 'remount,size=64m', data])
+      const again = await openRepo(data)
+      try {
+        const report = await again.verifyStore()
+        assert.deepEqual(report.corrupt, [])
+        assert.ok(report.checked > 0)
+        assert.deepEqual(readdirSync(join(data, 'blocks', 'tmp')), [])
+      } finally {
+        await again.close()
+      }
+    } finally {
+      execFileSync('umount', [data])
     }
   })
 

@@ -138,8 +138,9 @@ export async function backup(folder: string, options: BackupOptions): Promise<Ba
   const params = fastCdcParams(options.chunker)
   const writer = new IngestPool({
     store,
-    // The main thread is busy storing blocks: one core is left to it.
-    size: options.workers ?? Math.max(1, pool.size - 1),
+    // Workers that write the block files themselves leave the main thread little to do; otherwise it is
+    // busy storing blocks, and one core is left to it.
+    size: options.workers ?? (store.blockFiles !== undefined ? pool.size : Math.max(1, pool.size - 1)),
     params,
     ...(options.level !== undefined ? { level: options.level } : {}),
     ...(options.inFlightBytes !== undefined ? { inFlightBytes: options.inFlightBytes } : {}),

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import { DiskFullError, type WrittenBlock } from '@libernet/blockstore'
 import { AbortError, type BundlePart, contentUrl, type FastCdcParams } from '@libernet/core'
 import type { EngineStore } from '../store.ts'
 import type { BlockWriterStats } from './block-writer.ts'
@@ -12,7 +13,7 @@ import {
 
 export interface IngestPoolOptions {
   store: EngineStore
-  /** Worker threads (default 2). */
+  /** Worker threads (default 2). With a store that takes block files (`store.blockFiles`) they write them too. */
   size?: number
   params: FastCdcParams
   level?: number
@@ -84,13 +85,16 @@ const WORKER_URL = new URL('./ingest-worker.ts', import.meta.url)
 
 /**
  * Backup's reading and encoding stage: worker threads read, chunk and
- * encode whole files (small ones many to a message), the main thread
- * stores the blocks from shared memory. Memory is bounded by the rings;
- * a worker waits when its ring is full until blocks are stored.
+ * encode whole files (small ones many to a message). With a local store
+ * they write the block files too and the main thread records them, a batch
+ * at a time; otherwise the main thread stores the blocks from shared
+ * memory, which bounds memory: a worker waits when its ring is full until
+ * blocks are stored.
  */
 export class IngestPool {
   readonly stats: BlockWriterStats = { blocks: 0, newBlocks: 0, newBytes: 0 }
   readonly #store: EngineStore
+  readonly #blockFiles: EngineStore['blockFiles']
   readonly #slots: Slot[] = []
   readonly #jobs = new Map<number, FileJob>()
   readonly #queue: IngestRequest[] = []
@@ -105,11 +109,16 @@ export class IngestPool {
 
   constructor(options: IngestPoolOptions) {
     this.#store = options.store
+    this.#blockFiles = options.store.blockFiles
     this.#signal = options.signal
     const size = Math.max(1, options.size ?? 2)
-    const ringBytes = Math.max(MIN_RING, Math.floor((options.inFlightBytes ?? 8 * 1024 * 1024) / size))
+    const ringBytes =
+      this.#blockFiles === undefined
+        ? Math.max(MIN_RING, Math.floor((options.inFlightBytes ?? 8 * 1024 * 1024) / size))
+        : 0
     for (let index = 0; index < size; index++) {
       const data: IngestWorkerData = {
+        blockFiles: this.#blockFiles?.target,
         ring: new SharedArrayBuffer(ringBytes),
         control: new SharedArrayBuffer(4),
         params: { min: options.params.min, avg: options.params.avg, max: options.params.max },
@@ -227,10 +236,30 @@ export class IngestPool {
   }
 
   #receive(slot: Slot, message: IngestMessage): void {
+    const written: Array<Extract<IngestEvent, { kind: 'written' }>> = []
+    let adopted: PromiseWithResolvers<boolean[]> | undefined
     for (const event of message.events) {
       switch (event.kind) {
         case 'block':
           this.#storeBlock(slot, event)
+          break
+        case 'written': {
+          adopted ??= Promise.withResolvers<boolean[]>()
+          const index = written.push(event) - 1
+          const job = this.#jobs.get(event.file)
+          const part = adopted.promise.then((added) => {
+            if (job !== undefined) {
+              job.added = added[index]
+              job.stored = event.length
+            }
+            return { url: contentUrl('convergent', event.id, event.key), size: event.size }
+          })
+          part.catch(() => {})
+          job?.parts.push(part)
+          break
+        }
+        case 'store-failed':
+          this.#fail(storeError(event))
           break
         case 'known': {
           const job = this.#jobs.get(event.file)
@@ -263,7 +292,33 @@ export class IngestPool {
           break
       }
     }
+    if (adopted !== undefined) this.#adopt(written, adopted)
     this.#dispatch()
+  }
+
+  /** Records a message's block files in the store, in one go. */
+  #adopt(events: Array<Extract<IngestEvent, { kind: 'written' }>>, adopted: PromiseWithResolvers<boolean[]>): void {
+    const blocks: WrittenBlock[] = events.map(({ id, length, crc, newDirectory }) => ({
+      id,
+      size: length,
+      crc,
+      newDirectory,
+    }))
+    this.#blockFiles!.adopt(blocks).then(
+      (added) => {
+        this.stats.blocks += blocks.length
+        for (const [index, block] of blocks.entries()) {
+          if (!added[index]) continue
+          this.stats.newBlocks++
+          this.stats.newBytes += block.size
+        }
+        adopted.resolve(added)
+      },
+      (err: unknown) => {
+        adopted.reject(err)
+        this.#fail(err instanceof Error ? err : new Error(String(err)))
+      },
+    )
   }
 
   #storeBlock(slot: Slot, event: Extract<IngestEvent, { kind: 'block' }>): void {
@@ -316,4 +371,13 @@ export class IngestPool {
     for (const job of this.#jobs.values()) job.reject(this.#failure)
     this.#jobs.clear()
   }
+}
+
+/** A worker's failure to write a block file, as the error it was there (typed when it is a full disk). */
+function storeError(event: Extract<IngestEvent, { kind: 'store-failed' }>): Error {
+  if (event.name === 'DiskFullError') return new DiskFullError(event.message)
+  const error: NodeJS.ErrnoException = new Error(event.message)
+  error.name = event.name
+  if (event.code !== undefined) error.code = event.code
+  return error
 }

@@ -1,15 +1,18 @@
 /**
  * Worker thread body of the {@link IngestPool}: reads files with synchronous
  * calls, cuts them with FastCDC in one reused window, encodes each chunk
- * (convergent) and copies the block into the shared ring. The main thread
- * only stores blocks and writes the bundle.
+ * (convergent) and writes its block file into the local store (or, for
+ * another store, copies the block into the shared ring). The main thread
+ * only records or stores blocks and writes the bundle.
  */
 
 import { createHash } from 'node:crypto'
 import type { BigIntStats } from 'node:fs'
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
+import { BlockFileWriter, type WrittenBlock } from '@libernet/blockstore/block-files'
 import { encodeConvergent, findCutPoint } from '@libernet/core'
+import { garbageCollector } from '../util/collect-garbage.ts'
 import {
   type IngestEvent,
   type IngestMessage,
@@ -21,8 +24,13 @@ import {
 const port = parentPort
 if (port === null) throw new Error('ingest-worker.ts must run in a worker thread')
 
-const { ring: ringBuffer, control, params, level } = workerData as IngestWorkerData
+const { ring: ringBuffer, control, params, level, blockFiles } = workerData as IngestWorkerData
 const ring = new Uint8Array(ringBuffer)
+const writer = blockFiles === undefined ? undefined : new BlockFileWriter(blockFiles)
+/** Dead buffers (each block's deflate and cipher output, about twice the chunk) left before the worker collects them. */
+const GARBAGE_BYTES = 16 * 1024 * 1024
+const collectGarbage = garbageCollector()
+let garbage = 0
 const used = new Int32Array(control)
 const encodeOptions = level !== undefined ? { level } : {}
 /** Twice the largest chunk: after moving the unconsumed tail to the front there is always room for a full chunk. */
@@ -65,8 +73,27 @@ function allocate(length: number): { offset: number; cost: number } {
   }
 }
 
+/** Writing a block file failed: not this file's problem, the store's (a full disk). */
+class StoreFailure extends Error {}
+
 function encodeChunk(file: number, chunk: Uint8Array): void {
   const block = encodeConvergent(chunk, encodeOptions)
+  garbage += 2 * chunk.byteLength
+  if (garbage >= GARBAGE_BYTES) {
+    garbage = 0
+    collectGarbage()
+  }
+  if (writer !== undefined) {
+    let written: WrittenBlock
+    try {
+      written = writer.write(block.id, block.bytes)
+    } catch (err) {
+      throw new StoreFailure(undefined, { cause: err })
+    }
+    const { size: length, crc, newDirectory } = written
+    emit({ kind: 'written', file, id: block.id, key: block.key!, size: chunk.byteLength, length, crc, newDirectory })
+    return
+  }
   const { offset, cost } = allocate(block.bytes.byteLength)
   ring.set(block.bytes, offset)
   emit({
@@ -148,6 +175,17 @@ function ingestFile(file: number, path: string, known: Set<string> | undefined):
 }
 
 function fail(file: number, err: unknown): void {
+  if (err instanceof StoreFailure) {
+    const cause = err.cause as NodeJS.ErrnoException
+    const event: IngestEvent = {
+      kind: 'store-failed',
+      name: cause?.name ?? 'Error',
+      message: cause?.message ?? String(cause),
+    }
+    if (typeof cause?.code === 'string') event.code = cause.code
+    emit(event)
+    return
+  }
   const error = err as NodeJS.ErrnoException
   const event: IngestEvent = {
     kind: 'error',
