@@ -283,16 +283,17 @@ describe('Semaphore', () => {
 })
 
 describe('garbageCollector', () => {
-  it("frees a worker's dead buffers when called, long before V8 would on its own", async () => {
+  it("frees a worker's dead buffers once the budget is spent, long before V8 would on its own", async () => {
     const worker = new Worker(
       `const { parentPort, workerData } = require('node:worker_threads')
        import(workerData.module).then(({ garbageCollector }) => {
-         const collect = garbageCollector()
+         const discard = garbageCollector(32 * 1024 * 1024)
          let kept = []
          for (let i = 0; i < 24; i++) kept.push(Buffer.alloc(1024 * 1024, i))
          kept = undefined
+         discard(24 * 1024 * 1024)
          const before = process.memoryUsage().arrayBuffers
-         collect()
+         discard(8 * 1024 * 1024)
          parentPort.postMessage({ before, after: process.memoryUsage().arrayBuffers })
        })`,
       { eval: true, workerData: { module: new URL('../src/util/collect-garbage.ts', import.meta.url).href } },

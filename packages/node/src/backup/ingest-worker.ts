@@ -27,10 +27,7 @@ if (port === null) throw new Error('ingest-worker.ts must run in a worker thread
 const { ring: ringBuffer, control, params, level, blockFiles } = workerData as IngestWorkerData
 const ring = new Uint8Array(ringBuffer)
 const writer = blockFiles === undefined ? undefined : new BlockFileWriter(blockFiles)
-/** Dead buffers (each block's deflate and cipher output, about twice the chunk) left before the worker collects them. */
-const GARBAGE_BYTES = 16 * 1024 * 1024
-const collectGarbage = garbageCollector()
-let garbage = 0
+const discard = garbageCollector()
 const used = new Int32Array(control)
 const encodeOptions = level !== undefined ? { level } : {}
 /** Twice the largest chunk: after moving the unconsumed tail to the front there is always room for a full chunk. */
@@ -78,11 +75,8 @@ class StoreFailure extends Error {}
 
 function encodeChunk(file: number, chunk: Uint8Array): void {
   const block = encodeConvergent(chunk, encodeOptions)
-  garbage += 2 * chunk.byteLength
-  if (garbage >= GARBAGE_BYTES) {
-    garbage = 0
-    collectGarbage()
-  }
+  // Its deflate and cipher output: about twice the chunk.
+  discard(2 * chunk.byteLength)
   if (writer !== undefined) {
     let written: WrittenBlock
     try {

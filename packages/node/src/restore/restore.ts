@@ -163,8 +163,10 @@ export async function restore(url: string, directory: string, options: RestoreOp
     await mkdir(parent, { recursive: true })
     created.add(parent)
   }
-  // The main thread fetches blocks and reads bundles: one core is left to it.
-  const sink = new FileSink({ writer: writerOptions, size: options.workers ?? Math.max(1, pool.size - 1) })
+  // Workers that read the block files themselves leave the main thread little but the bundles; otherwise it
+  // fetches every block too, and one core is left to it.
+  const workers = options.workers ?? (store.localFile !== undefined ? pool.size : Math.max(1, pool.size - 1))
+  const sink = new FileSink({ writer: writerOptions, size: workers })
   try {
     await writeFiles()
   } finally {

@@ -19,6 +19,7 @@ import {
 } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { decodeBlock, decodeStoredFile } from '@libernet/core'
+import { garbageCollector } from '../util/collect-garbage.ts'
 import {
   RING_USED,
   type SinkOp,
@@ -35,6 +36,7 @@ if (port === null) throw new Error('sink-worker.ts must run in a worker thread')
 const { ring: ringBuffer, control } = workerData as SinkWorkerData
 const ring = new Uint8Array(ringBuffer)
 const used = new Int32Array(control)
+const discard = garbageCollector()
 
 interface OpenFile {
   fd: number
@@ -94,6 +96,8 @@ function run(op: SinkOp): SinkResult | undefined {
         return { file: op.file, ok: false, decode: true, name: error.name, message: error.message }
       }
       open.bytes += plaintext.byteLength
+      // Dead once written: the plaintext and the decrypted buffer it came from.
+      discard(2 * plaintext.byteLength)
       if (!isAllZero(plaintext)) {
         writeAll(fd, plaintext, op.offset)
         open.end = Math.max(open.end, op.offset + plaintext.byteLength)

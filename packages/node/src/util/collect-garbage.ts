@@ -1,22 +1,32 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 
+/** Dead buffer bytes a worker leaves before it collects them (see {@link garbageCollector}). */
+export const GARBAGE_BUDGET = 16 * 1024 * 1024
+
 /**
- * A function that runs a full garbage collection in this thread.
+ * For a worker thread whose garbage is mostly Buffers: returns `discard(bytes)`,
+ * to be told how many bytes of buffers just died (a block's deflate, cipher
+ * or inflate output); once `budget` bytes have, it runs a full collection.
  *
  * Node keeps a Buffer's bytes outside V8's heap, and V8 collects them only
  * once tens of MiB of such memory have built up in an isolate since its last
- * collection. A worker that encodes blocks allocates little else, so each
- * would hold that much in dead deflate and cipher output (measured on the
- * backup benchmark: two encoding workers held about 120 MiB of it and the
- * backup's peak RSS went from about 270 to over 300 MiB). Collecting every
- * few MiB of output keeps it small; each collection of such a worker's small
- * heap takes a few milliseconds.
+ * collection. A worker that encodes or decodes blocks allocates little else,
+ * so each would hold that much in dead output (measured on the backup
+ * benchmark: two encoding workers held about 120 MiB of it, and the backup's
+ * peak RSS went from about 270 to over 300 MiB). A collection of such a
+ * worker's small heap takes a few milliseconds.
  *
  * `--expose-gc` may be set at run time: a context created afterwards has `gc`.
  */
-export function garbageCollector(): () => void {
+export function garbageCollector(budget: number = GARBAGE_BUDGET): (bytes: number) => void {
   setFlagsFromString('--expose-gc')
   const gc = runInNewContext('gc') as (options?: { type: 'major' | 'minor' }) => void
-  return () => gc({ type: 'major' })
+  let dead = 0
+  return (bytes) => {
+    dead += bytes
+    if (dead < budget) return
+    dead = 0
+    gc({ type: 'major' })
+  }
 }
