@@ -2,25 +2,34 @@
  * Backup benchmark: libernet against restic (Debian's package) on the same
  * ~256 MiB dataset, in one run.
  *
- *   node bench/backup/run.ts [WORKDIR]      (default /tmp/libernet-bench-backup)
+ *   node bench/backup/run.ts [WORKDIR] [--rounds N]     (default /tmp/libernet-bench-backup, 3 rounds)
  *
  * Measures, for both tools: full backup MB/s, incremental backup time and
  * stored bytes after the edit script (against the genuinely new bytes),
- * restore MB/s, and peak RSS (from /usr/bin/time -v). Writes the numbers to
- * bench/backup/results.json and prints a Markdown table.
+ * restore MB/s, and peak RSS (from /usr/bin/time -v). Full backups and
+ * restores run N rounds, each into a fresh store or target, the two tools
+ * taking turns at going first (whichever runs second inherits the page cache
+ * and the file system's state the first one left); the table gives medians,
+ * results.json every run. Writes the numbers to bench/backup/results.json and
+ * prints a Markdown table.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
 import { type DatasetSummary, generateDataset } from './dataset.ts'
 import { type EditSummary, editDataset } from './edit.ts'
 
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { rounds: { type: 'string', default: '3' } },
+})
+const rounds = Number(flags.rounds)
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds takes a positive integer, not ${flags.rounds}`)
 const root = resolve(import.meta.dirname, '../..')
-const work = resolve(process.argv[2] ?? '/tmp/libernet-bench-backup')
+const work = resolve(positionals[0] ?? '/tmp/libernet-bench-backup')
 const dataset = join(work, 'dataset')
-const libernetData = join(work, 'libernet-data')
-const resticRepo = join(work, 'restic-repo')
 const cli = join(root, 'packages/node/bin/libernet.mjs')
 const resticEnv = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(work, 'restic-cache') }
 
@@ -95,78 +104,122 @@ console.error(`dataset in ${dataset}...`)
 const generated: DatasetSummary = generateDataset(dataset)
 warm(dataset)
 
-// Full backups.
-const libernetFull = measure(process.execPath, [cli, '--data', libernetData, '--json', 'backup', dataset])
-const libernetFullJson = JSON.parse(libernetFull.stdout) as { bytesStored: number }
-const libernetAfterFull = directoryBytes(libernetData)
-execFileSync(restic, ['-r', resticRepo, 'init', '-q'], { env: resticEnv })
-warm(dataset)
-const resticFull = measure(restic, ['-r', resticRepo, 'backup', '-q', dataset], resticEnv)
-const resticAfterFull = directoryBytes(resticRepo)
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+/** Runs `first` then `second` in odd rounds, the other way round in even ones. */
+function inTurn<T>(round: number, libernet: () => T, restic: () => T): { libernet: T; restic: T } {
+  if (round % 2 === 1) {
+    const l = libernet()
+    return { libernet: l, restic: restic() }
+  }
+  const r = restic()
+  return { libernet: libernet(), restic: r }
+}
+const libernetData = (round: number): string => join(work, `libernet-data-${round}`)
+const resticRepo = (round: number): string => join(work, `restic-repo-${round}`)
 
-// The edit, then incremental backups.
+// Full backups, each into a fresh store.
+const fulls: Array<{ libernet: Run & { stored: number }; restic: Run & { stored: number } }> = []
+for (let round = 1; round <= rounds; round++) {
+  console.error(`full backups, round ${round} of ${rounds}...`)
+  execFileSync(restic, ['-r', resticRepo(round), 'init', '-q'], { env: resticEnv })
+  fulls.push(
+    inTurn(
+      round,
+      () => {
+        warm(dataset)
+        const run = measure(process.execPath, [cli, '--data', libernetData(round), '--json', 'backup', dataset])
+        return { ...run, stored: directoryBytes(libernetData(round)) }
+      },
+      () => {
+        warm(dataset)
+        const run = measure(restic, ['-r', resticRepo(round), 'backup', '-q', dataset], resticEnv)
+        return { ...run, stored: directoryBytes(resticRepo(round)) }
+      },
+    ),
+  )
+}
+
+// The edit, then incremental backups on the last round's stores.
+const last = rounds
 const edit: EditSummary = editDataset(dataset)
 warm(dataset)
-const libernetIncremental = measure(process.execPath, [cli, '--data', libernetData, '--json', 'backup', dataset])
+const libernetIncremental = measure(process.execPath, [cli, '--data', libernetData(last), '--json', 'backup', dataset])
 const libernetIncrementalJson = JSON.parse(libernetIncremental.stdout) as { url: string; bytesStored: number }
-const libernetGrowth = directoryBytes(libernetData) - libernetAfterFull
+const libernetGrowth = directoryBytes(libernetData(last)) - fulls[last - 1]!.libernet.stored
 warm(dataset)
-const resticIncremental = measure(restic, ['-r', resticRepo, 'backup', '-q', dataset], resticEnv)
-const resticGrowth = directoryBytes(resticRepo) - resticAfterFull
+const resticIncremental = measure(restic, ['-r', resticRepo(last), 'backup', '-q', dataset], resticEnv)
+const resticGrowth = directoryBytes(resticRepo(last)) - fulls[last - 1]!.restic.stored
 
-// Restores of the latest snapshot.
+// Restores of the latest snapshot, each into a fresh target.
 const datasetBytes = directoryBytes(dataset)
 const expected = treeDigest(dataset)
-const libernetTarget = join(work, 'libernet-restore')
-execFileSync('sync')
-const libernetRestore = measure(process.execPath, [
-  cli,
-  '--data',
-  libernetData,
-  '--json',
-  'restore',
-  libernetIncrementalJson.url,
-  libernetTarget,
-])
-const libernetRestoreOk = treeDigest(libernetTarget) === expected
-const resticTarget = join(work, 'restic-restore')
-// The other tool's restored files are written back first, not during this restore.
-execFileSync('sync')
-const resticRestore = measure(restic, ['-r', resticRepo, 'restore', 'latest', '--target', resticTarget], resticEnv)
-const resticRestoreOk = treeDigest(join(resticTarget, dataset)) === expected
+const restores: Array<{ libernet: Run & { correct: boolean }; restic: Run & { correct: boolean } }> = []
+for (let round = 1; round <= rounds; round++) {
+  console.error(`restores, round ${round} of ${rounds}...`)
+  restores.push(
+    inTurn(
+      round,
+      () => {
+        const target = join(work, `libernet-restore-${round}`)
+        // The other tool's restored files are written back first, not during this restore.
+        execFileSync('sync')
+        const args = ['--data', libernetData(last), '--json', 'restore', libernetIncrementalJson.url, target]
+        const run = measure(process.execPath, [cli, ...args])
+        return { ...run, correct: treeDigest(target) === expected }
+      },
+      () => {
+        const target = join(work, `restic-restore-${round}`)
+        execFileSync('sync')
+        const run = measure(restic, ['-r', resticRepo(last), 'restore', 'latest', '--target', target], resticEnv)
+        return { ...run, correct: treeDigest(join(target, dataset)) === expected }
+      },
+    ),
+  )
+}
 
+const seconds = (runs: Run[]): number[] => runs.map((run) => run.seconds)
+const rss = (runs: Run[]): number => Math.max(...runs.map((run) => run.peakRssMiB))
 const results = {
   date: new Date().toISOString(),
   machine: { cpus: (await import('node:os')).availableParallelism(), node: process.version, restic: resticVersion },
+  rounds,
   dataset: { ...generated, path: dataset },
   edit,
   libernet: {
-    fullSeconds: libernetFull.seconds,
-    fullMBps: generated.bytes / MB / libernetFull.seconds,
-    fullPeakRssMiB: libernetFull.peakRssMiB,
-    fullStoreBytes: libernetAfterFull,
-    fullReportedBytes: libernetFullJson.bytesStored,
+    fullSeconds: median(seconds(fulls.map((round) => round.libernet))),
+    fullRuns: seconds(fulls.map((round) => round.libernet)),
+    fullMBps: generated.bytes / MB / median(seconds(fulls.map((round) => round.libernet))),
+    fullPeakRssMiB: rss(fulls.map((round) => round.libernet)),
+    fullStoreBytes: fulls[last - 1]!.libernet.stored,
+    fullReportedBytes: (JSON.parse(fulls[last - 1]!.libernet.stdout) as { bytesStored: number }).bytesStored,
     incrementalSeconds: libernetIncremental.seconds,
     incrementalStoredBytes: libernetGrowth,
     incrementalReportedBytes: libernetIncrementalJson.bytesStored,
     incrementalPeakRssMiB: libernetIncremental.peakRssMiB,
-    restoreSeconds: libernetRestore.seconds,
-    restoreMBps: datasetBytes / MB / libernetRestore.seconds,
-    restorePeakRssMiB: libernetRestore.peakRssMiB,
-    restoreCorrect: libernetRestoreOk,
+    restoreSeconds: median(seconds(restores.map((round) => round.libernet))),
+    restoreRuns: seconds(restores.map((round) => round.libernet)),
+    restoreMBps: datasetBytes / MB / median(seconds(restores.map((round) => round.libernet))),
+    restorePeakRssMiB: rss(restores.map((round) => round.libernet)),
+    restoreCorrect: restores.every((round) => round.libernet.correct),
   },
   restic: {
-    fullSeconds: resticFull.seconds,
-    fullMBps: generated.bytes / MB / resticFull.seconds,
-    fullPeakRssMiB: resticFull.peakRssMiB,
-    fullStoreBytes: resticAfterFull,
+    fullSeconds: median(seconds(fulls.map((round) => round.restic))),
+    fullRuns: seconds(fulls.map((round) => round.restic)),
+    fullMBps: generated.bytes / MB / median(seconds(fulls.map((round) => round.restic))),
+    fullPeakRssMiB: rss(fulls.map((round) => round.restic)),
+    fullStoreBytes: fulls[last - 1]!.restic.stored,
     incrementalSeconds: resticIncremental.seconds,
     incrementalStoredBytes: resticGrowth,
     incrementalPeakRssMiB: resticIncremental.peakRssMiB,
-    restoreSeconds: resticRestore.seconds,
-    restoreMBps: datasetBytes / MB / resticRestore.seconds,
-    restorePeakRssMiB: resticRestore.peakRssMiB,
-    restoreCorrect: resticRestoreOk,
+    restoreSeconds: median(seconds(restores.map((round) => round.restic))),
+    restoreRuns: seconds(restores.map((round) => round.restic)),
+    restoreMBps: datasetBytes / MB / median(seconds(restores.map((round) => round.restic))),
+    restorePeakRssMiB: rss(restores.map((round) => round.restic)),
+    restoreCorrect: restores.every((round) => round.restic.correct),
   },
 }
 writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`)
@@ -174,13 +227,16 @@ writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(resul
 const l = results.libernet
 const r = results.restic
 const f = (value: number, digits = 1): string => value.toFixed(digits)
-console.log(`dataset: ${generated.files} files, ${f(generated.bytes / MIB)} MiB; edit: ${f(edit.newBytes / MIB, 2)} MiB new
+const list = (values: number[]): string => values.map((value) => f(value, 2)).join(', ')
+console.log(`dataset: ${generated.files} files, ${f(generated.bytes / MIB)} MiB; edit: ${f(edit.newBytes / MIB, 2)} MiB new; ${rounds} rounds, medians
 | | libernet | restic | goal |
 |---|---:|---:|---|
 | full backup | ${f(l.fullSeconds, 2)} s, ${f(l.fullMBps)} MB/s | ${f(r.fullSeconds, 2)} s, ${f(r.fullMBps)} MB/s | libernet >= restic |
+| full backup, every round (s) | ${list(l.fullRuns)} | ${list(r.fullRuns)} | |
 | store after full backup | ${f(l.fullStoreBytes / MIB)} MiB | ${f(r.fullStoreBytes / MIB)} MiB | |
 | incremental backup | ${f(l.incrementalSeconds, 2)} s | ${f(r.incrementalSeconds, 2)} s | |
 | incremental stored | ${f(l.incrementalStoredBytes / MIB, 2)} MiB (${f(l.incrementalStoredBytes / edit.newBytes, 2)} x new) | ${f(r.incrementalStoredBytes / MIB, 2)} MiB (${f(r.incrementalStoredBytes / edit.newBytes, 2)} x new) | <= 1.2 x new |
 | restore | ${f(l.restoreSeconds, 2)} s, ${f(l.restoreMBps)} MB/s${l.restoreCorrect ? '' : ' (WRONG)'} | ${f(r.restoreSeconds, 2)} s, ${f(r.restoreMBps)} MB/s${r.restoreCorrect ? '' : ' (WRONG)'} | libernet >= restic |
+| restore, every round (s) | ${list(l.restoreRuns)} | ${list(r.restoreRuns)} | |
 | peak RSS (full / incremental / restore) | ${f(l.fullPeakRssMiB, 0)} / ${f(l.incrementalPeakRssMiB, 0)} / ${f(l.restorePeakRssMiB, 0)} MiB | ${f(r.fullPeakRssMiB, 0)} / ${f(r.incrementalPeakRssMiB, 0)} / ${f(r.restorePeakRssMiB, 0)} MiB | < 300 MiB |`)
-if (!existsSync(libernetTarget) || !l.restoreCorrect) process.exitCode = 1
+if (!l.restoreCorrect || !r.restoreCorrect) process.exitCode = 1
