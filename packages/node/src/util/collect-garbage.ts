@@ -15,7 +15,8 @@ export const GARBAGE_BUDGET = 16 * 1024 * 1024
  * so each would hold that much in dead output (measured on the backup
  * benchmark: two encoding workers held about 120 MiB of it, and the backup's
  * peak RSS went from about 270 to over 300 MiB). A collection of such a
- * worker's small heap takes a few milliseconds.
+ * worker's heap (6-12 MiB there) took 13-15 ms, about twenty per backup and
+ * worker; restores measured as fast with it as without, 50-80 MiB smaller.
  *
  * `--expose-gc` may be set at run time: a context created afterwards has `gc`.
  */
