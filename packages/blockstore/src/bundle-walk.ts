@@ -1,5 +1,6 @@
 import {
   type BlockId,
+  blockIdOfUrl,
   decodeBlock,
   InvalidUrlError,
   iterateBundleFiles,
@@ -51,8 +52,8 @@ export async function collectBundleIds(
     }
     for await (const { file } of iterateBundleFiles(top, loadSub, { url: next, signal })) {
       for (const part of file.parts) {
-        const parsed = parseUrl(part.url)
-        if (parsed.kind !== 'like') ids.add(parsed.id)
+        const id = blockIdOfUrl(part.url)
+        if (id !== undefined) ids.add(id)
       }
     }
     next = options.followPrior === true ? top.prior : undefined

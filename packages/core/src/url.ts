@@ -86,6 +86,26 @@ export function parseUrl(text: string): LibernetUrl {
   return url
 }
 
+const CANONICAL_BLOCK_URL = /^\/sha256\/[0-9a-f]{64}(?:\/(?:aes256|passphrase)\/[0-9a-f]{64})?$/
+/** The longest of them: `/sha256/{id}/passphrase/{key}`. */
+const CANONICAL_BLOCK_URL_MAX = 148
+
+/**
+ * True for a block URL or an encrypted-content URL without a path, exactly
+ * as {@link formatUrl} writes it: what bundles hold for every part.
+ * Recognised without parsing; anything else (other forms included) is not.
+ */
+export function isCanonicalBlockUrl(url: unknown): url is string {
+  return typeof url === 'string' && url.length <= CANONICAL_BLOCK_URL_MAX && CANONICAL_BLOCK_URL.test(url)
+}
+
+/** The id of the block a URL names (undefined for a like query): at once for canonical URLs, else by parsing. */
+export function blockIdOfUrl(url: string): BlockId | undefined {
+  if (isCanonicalBlockUrl(url)) return url.slice(8, 72)
+  const parsed = parseUrl(url)
+  return parsed.kind === 'like' ? undefined : parsed.id
+}
+
 /** Formats a URL in canonical form: lowercase hex, each path segment percent-encoded. */
 export function formatUrl(url: LibernetUrl): string {
   switch (url.kind) {

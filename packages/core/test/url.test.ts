@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { InvalidUrlError } from '../src/errors.ts'
-import { encodeSegment, formatUrl, type LibernetUrl, parseUrl } from '../src/url.ts'
+import { blockIdOfUrl, encodeSegment, formatUrl, isCanonicalBlockUrl, type LibernetUrl, parseUrl } from '../src/url.ts'
 
 const ID = '1d9dfda4178b4e580ab21c57a5f70c3658e6d99e7c2119526507e2e53e1c6b25'
 const KEY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
@@ -142,5 +142,66 @@ describe('URL grammar', () => {
       ),
       { numRuns: 2000 },
     )
+  })
+})
+
+describe('canonical block URLs (the fast path of bundle validation)', () => {
+  /** What the fast path stands for: parses as a block, or content without a path, and formats back unchanged. */
+  function canonicalByParsing(text: string): boolean {
+    try {
+      const url = parseUrl(text)
+      const bare = url.kind === 'block' || (url.kind === 'content' && url.path.length === 0 && !url.trailingSlash)
+      return bare && formatUrl(url) === text
+    } catch {
+      return false
+    }
+  }
+  // Mostly well-formed ids and keys, so both answers come up often; sometimes a wrong length or case.
+  const hex = fc.oneof(
+    { weight: 4, arbitrary: fc.stringMatching(/^[0-9a-f]{64}$/) },
+    { weight: 1, arbitrary: fc.stringMatching(/^[0-9a-fA-F]{63,65}$/) },
+  )
+  const middle = fc.constantFrom(
+    '',
+    '/aes256/',
+    '/passphrase/',
+    '',
+    '/aes256/',
+    '/passphrase/',
+    '/AES256/',
+    '/aes256',
+    '/like/',
+  )
+  const candidate = fc.oneof(
+    { weight: 6, arbitrary: fc.tuple(hex, middle, hex) },
+    { weight: 1, arbitrary: fc.tuple(hex, middle, fc.constant('')) },
+    { weight: 1, arbitrary: fc.tuple(fc.string(), fc.constant(''), fc.string()) },
+  )
+
+  it('recognises exactly the URLs that parse and format back as a bare block or content URL', () => {
+    const seen = { canonical: 0, other: 0 }
+    fc.assert(
+      fc.property(candidate, fc.constantFrom('', '', '', '', '/', '?x', '/file'), ([id, between, key], tail) => {
+        const text = `/sha256/${id}${between === '' ? '' : between + key}${tail}`
+        const canonical = isCanonicalBlockUrl(text)
+        assert.equal(canonical, canonicalByParsing(text), text)
+        if (canonical) {
+          seen.canonical++
+          assert.equal(blockIdOfUrl(text), (parseUrl(text) as { id: string }).id)
+        } else seen.other++
+      }),
+      { numRuns: 3000 },
+    )
+    assert.ok(seen.canonical > 500 && seen.other > 500, JSON.stringify(seen))
+  })
+
+  it('gives the block id of every URL form, none for a like query', () => {
+    const id = 'ab'.repeat(32)
+    const key = 'cd'.repeat(32)
+    assert.equal(blockIdOfUrl(`/sha256/${id}`), id)
+    assert.equal(blockIdOfUrl(`/sha256/${id}/aes256/${key}`), id)
+    assert.equal(blockIdOfUrl(`/sha256/${id}/passphrase/${key}/dir/a%20b.txt`), id)
+    assert.equal(blockIdOfUrl(`/sha256/like/${id}`), undefined)
+    assert.throws(() => blockIdOfUrl(`/sha256/${id.toUpperCase()}`), InvalidUrlError)
   })
 })

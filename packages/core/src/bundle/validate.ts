@@ -6,7 +6,7 @@ import {
   SizeMismatchError,
   UnsafePathError,
 } from '../errors.ts'
-import { formatUrl, parseUrl } from '../url.ts'
+import { formatUrl, isCanonicalBlockUrl, parseUrl } from '../url.ts'
 import type { Bundle, BundleFile, DirectoryEntry } from './model.ts'
 
 /**
@@ -45,6 +45,8 @@ export function assertLinkTarget(target: unknown, path: string): asserts target 
  * canonical form.
  */
 export function assertBlockUrl(url: unknown, what: string | (() => string)): asserts url is string {
+  // Every part of every file comes through here, twice per bundle read: the canonical forms are recognised at once.
+  if (isCanonicalBlockUrl(url)) return
   const name = typeof what === 'string' ? () => what : what
   if (typeof url !== 'string') throw new InvalidBundleError(`${name()} is not a string`)
   let parsed: ReturnType<typeof parseUrl>
