@@ -9,7 +9,8 @@
  *
  *   pnpm exec node packages/blockstore/bench/files.ts [STORE] [--rounds N]
  *
- * STORE defaults to the backup benchmark's /tmp/libernet-bench-backup/libernet-data.
+ * STORE defaults to the backup benchmark's last store, /tmp/libernet-bench-backup/libernet-data-3
+ * (its first round's is libernet-data-1; before it ran rounds, libernet-data).
  */
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -24,7 +25,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { rounds: { type: 'string', default: '3' } },
 })
-const source = join(positionals[0] ?? '/tmp/libernet-bench-backup/libernet-data', 'blocks', 'blocks')
+const source = join(positionals[0] ?? '/tmp/libernet-bench-backup/libernet-data-3', 'blocks', 'blocks')
 const work = '/tmp/libernet-bench-files'
 const SHARDS = 1024
 const CONCURRENCY = 64
