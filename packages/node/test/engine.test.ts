@@ -53,6 +53,20 @@ function memoryStore(): EngineStore & { blocks: Map<BlockId, Uint8Array> } {
   }
 }
 
+/** `count` files of random bytes under `root`, spread over `dirs` subdirectories; file `i` holds `size(i)` bytes. */
+function writeRandomFiles(
+  root: string,
+  prefix: string,
+  count: number,
+  dirs: number,
+  size: (index: number) => number,
+): void {
+  for (let index = 0; index < count; index++) {
+    mkdirSync(join(root, `${prefix}${index % dirs}`), { recursive: true })
+    writeFileSync(join(root, `${prefix}${index % dirs}/f${index}`), randomBytes(size(index)))
+  }
+}
+
 function storeJson(store: ReturnType<typeof memoryStore>): (json: Uint8Array) => Promise<string> {
   return async (json) => {
     const block = encodeConvergent(json)
@@ -329,10 +343,7 @@ describe('backup and restore workers', () => {
     mkdirSync(join(root, 'big'), { recursive: true })
     writeFileSync(join(root, 'big/random.bin'), randomBytes(3 * 1024 * 1024 + 123))
     writeFileSync(join(root, 'big/text.txt'), 'the same line of text, again and again\n'.repeat(80_000))
-    for (let index = 0; index < 150; index++) {
-      mkdirSync(join(root, `small/${index % 7}`), { recursive: true })
-      writeFileSync(join(root, `small/${index % 7}/f${index}`), randomBytes(index * 37))
-    }
+    writeRandomFiles(root, 'small/', 150, 7, (index) => index * 37)
     writeFileSync(join(root, 'empty'), '')
   }
 
@@ -429,10 +440,7 @@ describe('typed errors of the engine', () => {
 
   it('a store that fails mid-backup fails the backup promptly, with its error', async () => {
     const source = join(work.dir, 'many-small')
-    for (let index = 0; index < 400; index++) {
-      mkdirSync(join(source, `d${index % 13}`), { recursive: true })
-      writeFileSync(join(source, `d${index % 13}/f${index}`), randomBytes(200 + index))
-    }
+    writeRandomFiles(source, 'd', 400, 13, (index) => 200 + index)
     const store = memoryStore()
     const put = store.put
     let puts = 0
@@ -452,10 +460,7 @@ describe('typed errors of the engine', () => {
 
   it('a local store on a full disk: the workers writing block files fail the backup promptly, the store stays sound', async () => {
     const source = join(work.dir, 'fills-the-disk')
-    for (let index = 0; index < 64; index++) {
-      mkdirSync(join(source, `d${index % 5}`), { recursive: true })
-      writeFileSync(join(source, `d${index % 5}/f${index}`), randomBytes(100_000))
-    }
+    writeRandomFiles(source, 'd', 64, 5, () => 100_000)
     const data = join(work.dir, 'full-disk-data')
     mkdirSync(data)
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', data])

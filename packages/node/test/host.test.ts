@@ -168,31 +168,11 @@ describe('a node on its own', () => {
       const noPassphrase = await runMain(['--data', join(dir, 'data'), 'restore', '--user', 'alice', target])
       assert.equal(noPassphrase.code, 2, noPassphrase.stderr)
       assert.match(noPassphrase.stderr, /needs a passphrase: set LIBERNET_PASSPHRASE/)
-      const months = await runMain([
-        '--data',
-        join(dir, 'data'),
-        'restore',
-        '--user',
-        'alice',
-        '--passphrase',
-        'p',
-        '--months',
-        '0',
-        target,
-      ])
+      const restoreAlice = ['--data', join(dir, 'data'), 'restore', '--user', 'alice', '--passphrase', 'p']
+      const months = await runMain([...restoreAlice, '--months', '0', target])
       assert.equal(months.code, 2, months.stderr)
       assert.match(months.stderr, /--months must be a positive whole number/)
-      const both = await runMain([
-        '--data',
-        join(dir, 'data'),
-        'restore',
-        '--user',
-        'alice',
-        '--passphrase',
-        'p',
-        target,
-        'extra',
-      ])
+      const both = await runMain([...restoreAlice, target, 'extra'])
       assert.equal(both.code, 2, both.stderr)
       assert.equal(existsSync(target), false, 'nothing was written')
     } finally {
