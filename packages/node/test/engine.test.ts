@@ -396,6 +396,29 @@ describe('backup and restore workers', () => {
     }
   })
 
+  it('small files go to the workers many to a task, and the last ones without being flushed', async () => {
+    const source = join(work.dir, 'source-small')
+    const count = 600
+    writeRandomFiles(source, '', count, 6, (index) => 100 + index)
+    const pool = new IngestPool({ store: memoryStore(), params: { min: 4096, avg: 16384, max: 65536 }, size: 2 })
+    try {
+      // As a backup feeds it: a bounded window of files in flight, the oldest awaited before the next is added.
+      const window: Array<Promise<{ size: number }>> = []
+      let bytes = 0
+      for (let index = 0; index < count; index++) {
+        window.push(pool.readFile(join(source, `${index % 6}/f${index}`), 100 + index))
+        if (window.length > 64) bytes += (await window.shift()!).size
+      }
+      // No flush: a partial task goes to whichever worker runs out of work.
+      for (const file of window) bytes += (await file).size
+      assert.equal(bytes, count * 100 + (count * (count - 1)) / 2)
+      // 32 files a task when full; a task per file would be 600.
+      assert.ok(pool.tasks <= 60, `${pool.tasks} tasks for ${count} small files`)
+    } finally {
+      await pool.close()
+    }
+  })
+
   it('an unreadable file is an IngestFileError with the system call and code', async () => {
     const pool = new IngestPool({ store: memoryStore(), params: { min: 4096, avg: 16384, max: 65536 }, size: 1 })
     try {

@@ -170,7 +170,9 @@ export async function backup(folder: string, options: BackupOptions): Promise<Ba
     }
     const pending: PendingFile[] = []
     const flush = async (limit: number): Promise<void> => {
-      if (pending.length > limit) writer.flush()
+      // Only the last files are sent as a partial task here. Before that the pool sends one only to a worker
+      // that has run out: flushing whenever the window was full sent a task per file.
+      if (limit === 0) writer.flush()
       while (pending.length > limit) {
         const next = pending.shift()!
         const file = await next.file

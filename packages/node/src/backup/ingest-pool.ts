@@ -162,9 +162,7 @@ export class IngestPool {
       this.#batchBytes += sizeHint
       if (this.#batch.length >= TASK_FILES || this.#batchBytes >= TASK_BYTES) this.#endBatch()
     }
-    // Partial tasks only when every worker would otherwise be idle: a message per file costs the main thread more than the file.
-    if (this.#queue.length === 0 && this.#slots.every((slot) => slot.tasks === 0)) this.flush()
-    else this.#dispatch()
+    this.#dispatch()
     return promise
   }
 
@@ -177,7 +175,12 @@ export class IngestPool {
     return { url: parts[0]!.url, added: job.added === true, stored: job.stored ?? 0 }
   }
 
-  /** Sends the files queued so far without waiting for a full task (before waiting on one of them). */
+  /** Tasks made so far: a message to a worker and a store transaction each, however many files it holds. */
+  get tasks(): number {
+    return this.#nextTask
+  }
+
+  /** Sends the files queued so far without waiting for a full task or an idle worker (after the last file). */
   flush(): void {
     this.#endBatch()
     this.#dispatch()
@@ -223,6 +226,9 @@ export class IngestPool {
   }
 
   #dispatch(): void {
+    // A partial task only for a worker that would otherwise idle: a message per file costs more than the file
+    // (a wake-up each way, a store transaction), and a full task is usually a few files away.
+    if (this.#queue.length === 0 && this.#slots.some((slot) => slot.tasks === 0)) this.#endBatch()
     while (this.#queue.length > 0 && this.#failure === undefined) {
       let best: Slot | undefined
       for (const slot of this.#slots) {
