@@ -2,9 +2,11 @@ import assert from 'node:assert/strict'
 import { createCipheriv, createHash, randomFillSync } from 'node:crypto'
 import { readdirSync } from 'node:fs'
 import { describe, it } from 'node:test'
-import { deflateSync } from 'node:zlib'
+import { deflateSync, inflateSync } from 'node:zlib'
 import fc from 'fast-check'
 import { encrypt } from '../src/codec/aes.ts'
+import { compressIfSmaller } from '../src/codec/compress.ts'
+import { deflateWithin } from '../src/codec/deflater.ts'
 import {
   type BlockMode,
   DEFAULT_ZLIB_LEVEL,
@@ -342,6 +344,59 @@ describe('incompressibility detection', () => {
     const noise = random(500_000)
     assert.deepEqual(encodePlain(noise).bytes, noise)
     assert.equal(encodeConvergent(noise).bytes.byteLength, 500_000 + 16)
+  })
+})
+
+describe('reused deflate stream', () => {
+  it('gives one complete zlib stream per input, whatever came before, at every level', () => {
+    const inputs = [
+      new Uint8Array(0),
+      Uint8Array.of(7),
+      textLike(8192, 2),
+      mixed(MAX_CHUNK_SIZE, 3),
+      textLike(100, 4),
+      new Uint8Array(MAX_CHUNK_SIZE),
+    ]
+    for (const level of [1, 6, 9, 1]) {
+      for (const input of inputs) {
+        const compressed = deflateWithin(input, level, input.byteLength + 64)
+        assert.ok(compressed !== undefined)
+        assert.deepEqual(new Uint8Array(inflateSync(compressed)), input, `level ${level}, ${input.byteLength} bytes`)
+      }
+    }
+  })
+
+  it('stops at the limit: undefined for output that would not fit, exact fits accepted', () => {
+    const noise = random(100_000)
+    assert.equal(deflateWithin(noise, 1, noise.byteLength), undefined)
+    const text = textLike(50_000, 5)
+    const size = deflateWithin(text, 1, text.byteLength)!.byteLength
+    assert.equal(deflateWithin(text, 1, size)?.byteLength, size)
+    assert.equal(deflateWithin(text, 1, size - 1), undefined)
+    // After a stream that ran out of room, the next input is whole again.
+    assert.deepEqual(new Uint8Array(inflateSync(deflateWithin(text, 1, size)!)), text)
+  })
+
+  it('kept output survives later compressions; output to encrypt at once is a view the next one reuses', () => {
+    const first = textLike(20_000, 6)
+    const kept = compressIfSmaller(first, 1, { allowEqual: false, keep: true })!
+    const view = compressIfSmaller(first, 1, { allowEqual: true, keep: false })!
+    assert.deepEqual(kept, view)
+    compressIfSmaller(textLike(30_000, 7), 1, { allowEqual: true, keep: false })
+    assert.deepEqual(new Uint8Array(inflateSync(kept)), first)
+    assert.notDeepEqual(view, kept, 'the view was overwritten, so callers must not hold it')
+  })
+
+  it('properties: the same bytes as a fresh zlib stream, or undefined exactly when those would not fit', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 4096 }), fc.integer({ min: 1, max: 9 }), (input, level) => {
+        const compressed = deflateWithin(input, level, input.byteLength)
+        const reference = deflateSync(input, { level })
+        if (compressed === undefined) return reference.byteLength > input.byteLength
+        return Buffer.from(compressed).equals(reference)
+      }),
+      { numRuns: 500 },
+    )
   })
 })
 

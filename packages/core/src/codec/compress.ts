@@ -2,9 +2,10 @@
  * zlib for the codec: compression that is skipped cheaply when it cannot pay,
  * and bounded inflation that refuses anything but one exact zlib stream.
  */
-import { deflateSync, inflateSync } from 'node:zlib'
+import { inflateSync } from 'node:zlib'
 import { LEGACY_MAX_BLOCK_SIZE } from '../constants.ts'
 import { DecompressionError } from '../errors.ts'
+import { deflateWithin } from './deflater.ts'
 
 /**
  * Default zlib level, chosen by measurement (bench/core/RESULTS.md, "zlib
@@ -96,32 +97,22 @@ export function looksIncompressible(data: Uint8Array): boolean {
   return true
 }
 
-/**
- * zlib output in one buffer that fits any deflate output, instead of zlib's
- * 16 KiB pieces joined at the end. With `keep` the result is copied to a
- * buffer of its own size when it is much smaller: a block held in memory
- * should not pin a mostly empty megabyte; output that is encrypted right
- * away needs no copy.
- */
-export function deflate(data: Uint8Array, level: number, keep: boolean): Uint8Array {
-  const chunkSize = Math.max(MIN_CHUNK_SIZE, data.byteLength + (data.byteLength >> 10) + 64)
-  const output = deflateSync(data, { level, chunkSize })
-  return keep ? compact(output) : view(output)
-}
-
 export interface CompressRule {
   /** Convergent blocks keep zlib output that is not longer than the input, plain blocks only output that is shorter. */
   allowEqual: boolean
-  /** The output is kept as the stored block (see {@link deflate}). */
+  /**
+   * The output is kept (as the stored block) and gets a buffer of its own;
+   * otherwise it is a view that the next compression in this thread
+   * overwrites, for output that is encrypted right away.
+   */
   keep: boolean
 }
 
 /** `zlib(data)` when that is worth storing, else `undefined`. */
 export function compressIfSmaller(data: Uint8Array, level: number, rule: CompressRule): Uint8Array | undefined {
   if (level === NO_COMPRESSION || looksIncompressible(data)) return undefined
-  const compressed = deflate(data, level, rule.keep)
-  const limit = rule.allowEqual ? data.byteLength : data.byteLength - 1
-  return compressed.byteLength <= limit ? compressed : undefined
+  const compressed = deflateWithin(data, level, rule.allowEqual ? data.byteLength : data.byteLength - 1)
+  return rule.keep && compressed !== undefined ? compressed.slice() : compressed
 }
 
 /**
