@@ -20,6 +20,8 @@ export interface IngestWorkerData {
   params: FastCdcParams
   /** zlib level; undefined: core's default. */
   level: number | undefined
+  /** Bytes of dead buffers the worker leaves before it collects them (see garbageCollector). */
+  garbageBudget: number
 }
 
 export const USED = 0

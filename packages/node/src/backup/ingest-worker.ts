@@ -24,10 +24,10 @@ import {
 const port = parentPort
 if (port === null) throw new Error('ingest-worker.ts must run in a worker thread')
 
-const { ring: ringBuffer, control, params, level, blockFiles } = workerData as IngestWorkerData
+const { ring: ringBuffer, control, params, level, blockFiles, garbageBudget } = workerData as IngestWorkerData
 const ring = new Uint8Array(ringBuffer)
 const writer = blockFiles === undefined ? undefined : new BlockFileWriter(blockFiles)
-const discard = garbageCollector()
+const discard = garbageCollector(garbageBudget)
 const used = new Int32Array(control)
 const encodeOptions = level !== undefined ? { level } : {}
 /** Twice the largest chunk: after moving the unconsumed tail to the front there is always room for a full chunk. */
@@ -75,7 +75,7 @@ class StoreFailure extends Error {}
 
 function encodeChunk(file: number, chunk: Uint8Array): void {
   const block = encodeConvergent(chunk, encodeOptions)
-  // Its deflate and cipher output: about twice the chunk.
+  // What died with it, at most: the cipher's output and the block joined from it, each about the chunk's size.
   discard(2 * chunk.byteLength)
   if (writer !== undefined) {
     let written: WrittenBlock
