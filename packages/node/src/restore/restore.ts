@@ -18,6 +18,9 @@ import { assertLinkInside, assertLinkTarget, RestoreRoot } from './safe-path.ts'
 import { FileSink } from './sink.ts'
 import { type FileWriterOptions, writeDirectory, writeLink } from './writer.ts'
 
+/** See {@link RestoreOptions.concurrency}. */
+const DEFAULT_CONCURRENCY = 128
+
 export interface RestoreOptions {
   store: EngineStore
   pool: CodecPool
@@ -38,7 +41,11 @@ export interface RestoreOptions {
    * written through a link either way.
    */
   externalLinks?: boolean
-  /** Files written at once (default 32: small files are latency-bound, a few round trips each). */
+  /**
+   * Files written at once (default 128): small files are latency-bound, a few
+   * round trips each, and with 32 the workers waited for the next ones (the
+   * bytes in flight are bounded by `inFlightBytes` whatever this is).
+   */
   concurrency?: number
   /** Threads that decode blocks and write files (default: one less than the codec pool's, at least one). */
   workers?: number
@@ -174,7 +181,7 @@ export async function restore(url: string, directory: string, options: RestoreOp
   }
 
   async function writeFiles(): Promise<void> {
-    const slots = new Semaphore(options.concurrency ?? 32)
+    const slots = new Semaphore(options.concurrency ?? DEFAULT_CONCURRENCY)
     const running = new Set<Promise<void>>()
     let fatal: unknown
 
