@@ -48,6 +48,12 @@ interface Job {
  * A message goes out once it holds this many ops or budget units, or as soon
  * as its worker is idle: a message per block would cost more than the block.
  */
+/**
+ * Messages a worker may hold unanswered: with one, it idled from each reply
+ * until the next message came, and the ops queued meanwhile (for the budget
+ * its reply freed) waited for the one after that.
+ */
+const MESSAGES_AHEAD = 2
 const MESSAGE_OPS = 256
 const MESSAGE_UNITS = 4 * 1024 * 1024
 
@@ -214,12 +220,12 @@ export class FileSink {
     slot.ops.push(op)
     slot.units += units
     if (slot.ops.length >= MESSAGE_OPS || slot.units >= MESSAGE_UNITS) this.#send(slot)
-    else if (slot.outstanding === 0 && !this.#flushScheduled) {
+    else if (slot.outstanding < MESSAGES_AHEAD && !this.#flushScheduled) {
       // What the rest of this event loop turn queues goes in the same message.
       this.#flushScheduled = true
       setImmediate(() => {
         this.#flushScheduled = false
-        for (const each of this.#slots) if (each.outstanding === 0) this.#send(each)
+        for (const each of this.#slots) if (each.outstanding < MESSAGES_AHEAD) this.#send(each)
       })
     }
   }
@@ -268,7 +274,7 @@ export class FileSink {
       this.#jobs.delete(result.file)
       job.resolve(result)
     }
-    if (slot.outstanding === 0) this.#send(slot)
+    if (slot.outstanding < MESSAGES_AHEAD) this.#send(slot)
   }
 
   #fail(error: Error): void {
