@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { runCli, runJson, scratch } from './helpers.ts'
@@ -46,6 +46,41 @@ describe('a block corrupted on disk', () => {
     assert.ok(
       filesBelow(join(data, 'blocks')).some((file) => file.path.includes('quarantine')),
       'the corrupt file was moved to quarantine',
+    )
+  })
+
+  it('in the snapshot bundle, decoded on the command thread: restore names and quarantines it, writes nothing; ls fails too', async () => {
+    const source = join(work.dir, 'source-bundle')
+    const data = join(work.dir, 'data-bundle')
+    mkdirSync(source, { recursive: true })
+    writeFileSync(join(source, 'notes.txt'), 'a small file, stored as one block of its own\n')
+    const backup = await runJson<{ url: string }>(['--data', data, 'backup', source])
+    assert.equal(backup.code, 0, backup.stderr)
+
+    // The bundle's block is the one named in the snapshot URL.
+    const bundleId = /^\/sha256\/([0-9a-f]{64})\//.exec(backup.json.url)![1]!
+    const blocks = filesBelow(join(data, 'blocks')).filter(
+      (file) => !file.path.endsWith('.sqlite') && !file.path.endsWith('.json'),
+    )
+    assert.equal(blocks.length, 2, 'a bundle and one part')
+    const list = await runJson<Array<{ path: string }>>(['--data', data, 'ls', backup.json.url])
+    assert.equal(list.code, 0, list.stderr)
+    for (const block of blocks) {
+      const bytes = readFileSync(block.path)
+      bytes[bytes.length >> 1]! ^= 0x40
+      writeFileSync(block.path, bytes)
+    }
+
+    const target = join(work.dir, 'restored-bundle')
+    const restore = await runCli(['--data', data, 'restore', backup.json.url, target])
+    assert.notEqual(restore.code, 0, 'a snapshot whose bundle is corrupt cannot be restored')
+    assert.match(restore.stderr, new RegExp(bundleId.slice(0, 12)), restore.stderr)
+    assert.equal(existsSync(target), false, 'nothing was written, not even the target directory')
+    const listing = await runCli(['--data', data, 'ls', backup.json.url])
+    assert.notEqual(listing.code, 0)
+    assert.ok(
+      filesBelow(join(data, 'blocks')).some((file) => file.path.includes('quarantine')),
+      'the corrupt bundle was moved to quarantine',
     )
   })
 })

@@ -130,7 +130,7 @@ export async function backup(folder: string, options: BackupOptions): Promise<Ba
     progress.problems++
     options.onWarning?.(warning)
   }
-  const context: ContentContext = { store, pool, signal }
+  const context: ContentContext = { store, pool, signal, bundlesOnThisThread: true }
   const prior = options.prior !== undefined ? options.prior : ((await options.snapshots?.latest(root))?.url ?? null)
   const cursor = prior === null ? undefined : await openPrior(context, prior, warn)
 

@@ -56,7 +56,7 @@ async function writeOut(stream: NodeJS.WritableStream, bytes: Uint8Array): Promi
 
 export async function catCommand(url: string, context: CommandContext): Promise<ExitCode> {
   const repo = await context.repo()
-  const content = { store: repo.store, pool: repo.pool, signal: context.signal }
+  const content = { store: repo.store, pool: repo.pool, signal: context.signal, bundlesOnThisThread: true }
   const resolved = await resolveUrl(url, content)
   const stdout = context.output.stdout
   if (resolved.kind === 'bytes') {
@@ -70,7 +70,7 @@ export async function catCommand(url: string, context: CommandContext): Promise<
 export async function getCommand(url: string, out: string | undefined, context: CommandContext): Promise<ExitCode> {
   if (out === '-') return catCommand(url, context)
   const repo = await context.repo()
-  const content = { store: repo.store, pool: repo.pool, signal: context.signal }
+  const content = { store: repo.store, pool: repo.pool, signal: context.signal, bundlesOnThisThread: true }
   const resolved = await resolveUrl(url, content)
   const target = resolve(out ?? resolved.name)
   let size: number

@@ -23,7 +23,7 @@ export async function lsCommand(url: string, context: CommandContext): Promise<E
   const { output } = context
   const repo = await context.repo()
   const parsed = requireContentUrl(url)
-  const content = { store: repo.store, pool: repo.pool, signal: context.signal }
+  const content = { store: repo.store, pool: repo.pool, signal: context.signal, bundlesOnThisThread: true }
   const rootUrl = rootOf(parsed)
   const top = await openBundle(content, rootUrl)
   const prefix = parsed.path.join('/')

@@ -115,7 +115,7 @@ export async function restore(url: string, directory: string, options: RestoreOp
     throw new InvalidUrlError(`restore needs a snapshot URL (/sha256/{id}/aes256/{key}), not ${url}`)
   }
   const { store, pool, signal } = options
-  const context: ContentContext = { store, pool, signal }
+  const context: ContentContext = { store, pool, signal, bundlesOnThisThread: true }
   const rootUrl = rootOf(parsed)
   const top = await openBundle(context, rootUrl)
   const selection: Selection = { prefix: parsed.path.join('/') }
