@@ -2,7 +2,17 @@
  * Backup benchmark: libernet against restic (Debian's package) on the same
  * ~256 MiB dataset, in one run.
  *
- *   node bench/backup/run.ts [WORKDIR] [--rounds N]     (default /tmp/libernet-bench-backup, 3 rounds)
+ *   node bench/backup/run.ts [WORKDIR] [--rounds N] [--settle S]
+ *
+ * (default /tmp/libernet-bench-backup, 3 rounds, 65 s). A previous run's
+ * files in WORKDIR are deleted first, then the run waits S seconds after a
+ * sync: ext4 without a journal (this machine's) skips an inode freed less
+ * than 60 s ago when it allocates a new one (5 minutes more while its inode
+ * table block is dirty; `recently_deleted()` in fs/ext4/ialloc.c), so
+ * creating a file right after tens of thousands were deleted nearby costs
+ * several times as much. Libernet creates a file per block and restic a
+ * few pack files, so measuring in that minute measures the previous run's
+ * cleanup, and mostly libernet's (see BENCHMARKS.md).
  *
  * Measures, for both tools: full backup MB/s, incremental backup time and
  * stored bytes after the edit script (against the genuinely new bytes),
@@ -15,7 +25,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type DatasetSummary, generateDataset } from './dataset.ts'
@@ -23,10 +33,12 @@ import { type EditSummary, editDataset } from './edit.ts'
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
-  options: { rounds: { type: 'string', default: '3' } },
+  options: { rounds: { type: 'string', default: '3' }, settle: { type: 'string', default: '65' } },
 })
 const rounds = Number(flags.rounds)
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds takes a positive integer, not ${flags.rounds}`)
+const settleSeconds = Number(flags.settle)
+if (!(settleSeconds >= 0)) throw new Error(`--settle takes a number of seconds, not ${flags.settle}`)
 const root = resolve(import.meta.dirname, '../..')
 const work = resolve(positionals[0] ?? '/tmp/libernet-bench-backup')
 const dataset = join(work, 'dataset')
@@ -99,7 +111,12 @@ const MIB = 1024 * 1024
 
 const restic = ensureRestic()
 const resticVersion = execFileSync(restic, ['version'], { encoding: 'utf8' }).trim()
-rmSync(work, { recursive: true, force: true })
+if (existsSync(work)) {
+  rmSync(work, { recursive: true, force: true })
+  execFileSync('sync')
+  console.error(`deleted the previous run's files; waiting ${settleSeconds} s for the file system to settle...`)
+  await new Promise((done) => setTimeout(done, settleSeconds * 1000))
+}
 console.error(`dataset in ${dataset}...`)
 const generated: DatasetSummary = generateDataset(dataset)
 warm(dataset)
