@@ -12,7 +12,10 @@
  * creating a file right after tens of thousands were deleted nearby costs
  * several times as much. Libernet creates a file per block and restic a
  * few pack files, so measuring in that minute measures the previous run's
- * cleanup, and mostly libernet's (see BENCHMARKS.md).
+ * cleanup, and mostly libernet's. In a busy directory such as /tmp the inode
+ * table blocks keep being dirtied and the effect lasted over 6 minutes here:
+ * for comparable numbers give each run a WORKDIR of its own on a file system
+ * that has not just deleted thousands of files (see BENCHMARKS.md).
  *
  * Measures, for both tools: full backup MB/s, incremental backup time and
  * stored bytes after the edit script (against the genuinely new bytes),
