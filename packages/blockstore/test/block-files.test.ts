@@ -5,12 +5,7 @@ import { describe, it } from 'node:test'
 import { Worker } from 'node:worker_threads'
 import { createBundle, encodeConvergent, serializeBundle } from '@libernet/core'
 import { BlockFileWriter, LibernetBlockstore, type WrittenBlock } from '../src/index.ts'
-import { makeTempDir, randomBlock } from './helpers.ts'
-
-async function filesUnder(directory: string): Promise<string[]> {
-  const entries = await readdir(directory, { recursive: true, withFileTypes: true })
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name))
-}
+import { listFiles, makeTempDir, randomBlock } from './helpers.ts'
 
 describe('block files written outside the store', () => {
   it('are readable, counted and checked once adopted; a second write of a block is not new', async () => {
@@ -45,7 +40,7 @@ describe('block files written outside the store', () => {
     assert.throws(() => writer.write(block.id, other.bytes), { name: 'BlockVerificationError' })
     assert.throws(() => writer.write('not-an-id', block.bytes), { name: 'InvalidIdError' })
     assert.throws(() => writer.write(block.id, new Uint8Array(1_048_593)), { name: 'BlockTooLargeError' })
-    assert.deepEqual(await filesUnder(join(dir.path, 'blocks')), [])
+    assert.deepEqual(await listFiles(join(dir.path, 'blocks')), [])
     assert.deepEqual(await readdir(join(dir.path, 'tmp')), [])
     await store.close()
   })

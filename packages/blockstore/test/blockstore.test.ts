@@ -10,17 +10,12 @@ import all from 'it-all'
 import { CID } from 'multiformats/cid'
 import * as identity from 'multiformats/hashes/identity'
 import { LibernetBlockstore } from '../src/index.ts'
-import { makeTempDir, manualClock, randomBlock } from './helpers.ts'
+import { listFiles, makeTempDir, manualClock, randomBlock } from './helpers.ts'
 
 /** Where blockstore-fs keeps a block: computed with its own sharding, not the store's code. */
 function blockFile(storePath: string, id: BlockId): string {
   const { dir, file } = new NextToLast().encode(idToCid(id))
   return join(storePath, 'blocks', dir, file)
-}
-
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name))
 }
 
 async function rejectsWithName(promise: Promise<unknown> | (() => unknown), name: string): Promise<void> {
