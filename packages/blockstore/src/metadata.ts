@@ -195,8 +195,8 @@ export class MetadataDb implements SortedIdIndex {
     return this.#get('SELECT 1 AS one FROM blocks WHERE id = ?', id) !== undefined
   }
 
-  /** Adds a block row unless one exists; returns whether it was added. */
-  insertBlock(id: Uint8Array, size: number, crc: number, heat: number, now: number): boolean {
+  /** Adds a block row unless one exists; returns, when it was added, whether it went in pinned. */
+  insertBlock(id: Uint8Array, size: number, crc: number, heat: number, now: number): { pinned: boolean } | undefined {
     const pinned = this.isPinned(id) ? 1 : 0
     const result = this.#run(
       'INSERT OR IGNORE INTO blocks (id, size, pinned, heat, last_access, added_at, crc) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -208,7 +208,7 @@ export class MetadataDb implements SortedIdIndex {
       now,
       crc,
     )
-    return Number(result.changes) === 1
+    return Number(result.changes) === 1 ? { pinned: pinned === 1 } : undefined
   }
 
   /** Records the size and CRC-32 of a file just verified in full. */

@@ -58,8 +58,9 @@ export async function scanBlocks(
       if (row === undefined) {
         // Request history is gone; the file's age stands in for it, so older blocks are evicted first.
         const heat = addRequests(undefined, 1, mtime, state.halfLife)
-        if (state.write(() => state.db.insertBlock(key, bytes.byteLength, crc, heat, mtime))) {
-          state.countRow({ size: bytes.byteLength, pinned: state.db.isPinned(key) }, +1)
+        const inserted = state.write(() => state.db.insertBlock(key, bytes.byteLength, crc, heat, mtime))
+        if (inserted !== undefined) {
+          state.countRow({ size: bytes.byteLength, pinned: inserted.pinned }, +1)
           report.added++
         }
       } else if (row.size !== bytes.byteLength || row.crc !== crc) {

@@ -102,16 +102,17 @@ export async function putBlockFile(
 export async function adoptBlockFiles(state: StoreState, blocks: readonly WrittenBlock[]): Promise<boolean[]> {
   state.assertOpen()
   const now = state.now()
-  const added = state.write(() =>
+  const inserted = state.write(() =>
     blocks.map(({ id, size, crc }) =>
       state.db.insertBlock(toKey(id), size, crc, addRequests(undefined, 1, now, state.halfLife), now),
     ),
   )
   for (const [index, block] of blocks.entries()) {
-    if (added[index]) state.countRow({ size: block.size, pinned: state.db.isPinned(toKey(block.id)) }, +1)
+    const row = inserted[index]
+    if (row !== undefined) state.countRow({ size: block.size, pinned: row.pinned }, +1)
     state.unsynced.set(block.id, ++state.writes)
     if (block.newDirectory) state.dirs.markDirty(state.layout.blocks)
   }
   if (state.cachedBytes() > state.quota) await evictTo(state, state.quota)
-  return added
+  return inserted.map((row) => row !== undefined)
 }
