@@ -45,15 +45,16 @@ interface Job {
 }
 
 /**
- * A message goes out once it holds this many ops or budget units, or as soon
- * as its worker is idle: a message per block would cost more than the block.
- */
-/**
  * Messages a worker may hold unanswered: with one, it idled from each reply
  * until the next message came, and the ops queued meanwhile (for the budget
  * its reply freed) waited for the one after that.
  */
 const MESSAGES_AHEAD = 2
+/**
+ * A message goes out once it holds this many ops or budget units, or as soon
+ * as its worker holds fewer than {@link MESSAGES_AHEAD}: a message per block
+ * would cost more than the block.
+ */
 const MESSAGE_OPS = 256
 const MESSAGE_UNITS = 4 * 1024 * 1024
 

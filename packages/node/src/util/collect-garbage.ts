@@ -6,8 +6,8 @@ export const GARBAGE_BUDGET = 16 * 1024 * 1024
 
 /**
  * For a worker thread whose garbage is mostly Buffers: returns `discard(bytes)`,
- * to be told how many bytes of buffers just died (a block's deflate, cipher
- * or inflate output); once `budget` bytes have, it runs a full collection.
+ * to be told how many bytes of buffers just died (a block's cipher or
+ * inflate output); once `budget` bytes have, it runs a full collection.
  *
  * Node keeps a Buffer's bytes outside V8's heap, and V8 collects them only
  * once tens of MiB of such memory have built up in an isolate since its last
