@@ -63,18 +63,29 @@ export async function loadPlaintext(context: ContentContext, url: string, size?:
       // Gone, replaced, corrupt or undecodable: the store's own read below decides which.
     }
   }
-  // Decoding checks the stored bytes against the id, so the store need not hash them first.
-  const stored = await store.get(id, { signal, verify: false })
+  return decodeStored(context, id, (stored) => pool.decode(mode, stored, id, key, { ...hints, transfer: true }))
+}
+
+/**
+ * Reads block `id` from the store without hashing it (decoding checks the
+ * bytes against the id) and decodes it with `decode`. Unchecked bytes that
+ * fail to decode are never used: a verified read quarantines and reports a
+ * corrupt file (a plain block may fail as DecompressionError before its id
+ * is checked), returns the block if the file was being replaced meanwhile,
+ * and otherwise decoding fails as it did.
+ */
+async function decodeStored(
+  context: ContentContext,
+  id: string,
+  decode: (stored: Uint8Array) => Uint8Array | Promise<Uint8Array>,
+): Promise<Uint8Array> {
+  const stored = await context.store.get(id, { signal: context.signal, verify: false })
   if (stored === undefined) throw new MissingBlocksError([id], `block ${id} is not in the store`)
   try {
-    return await pool.decode(mode, stored, id, key, { ...hints, transfer: true })
+    return await decode(stored)
   } catch (err) {
     if (err instanceof AbortError) throw err
-    // Unchecked bytes that fail to decode are never used: a verified read quarantines and reports a
-    // corrupt file (a plain block may fail as DecompressionError before its id is checked), returns
-    // the block if the file was being replaced meanwhile, and otherwise decoding fails as it did.
-    const verified = await loadStored(context, id)
-    return pool.decode(mode, verified, id, key, { ...hints, transfer: true })
+    return decode(await loadStored(context, id))
   }
 }
 
@@ -90,16 +101,9 @@ function loadBundlePiece(context: ContentContext, url: string): Promise<Uint8Arr
 }
 
 /** {@link loadPlaintext} decoding on this thread: the same checks, the same fallback to a verified read. */
-async function decodeHere(context: ContentContext, url: string): Promise<Uint8Array> {
+function decodeHere(context: ContentContext, url: string): Promise<Uint8Array> {
   const { mode, id, key } = partTarget(url)
-  const stored = await context.store.get(id, { signal: context.signal, verify: false })
-  if (stored === undefined) throw new MissingBlocksError([id], `block ${id} is not in the store`)
-  try {
-    return decodeBlock(mode, stored, id, key)
-  } catch {
-    // As in loadPlaintext: a verified read reports or quarantines a corrupt file, or finds it replaced.
-    return decodeBlock(mode, await loadStored(context, id), id, key)
-  }
+  return decodeStored(context, id, (stored) => decodeBlock(mode, stored, id, key))
 }
 
 /** The URL of the block itself, without a path inside it. */
