@@ -201,8 +201,33 @@ for (let round = 1; round <= rounds; round++) {
   )
 }
 
-const seconds = (runs: Run[]): number[] => runs.map((run) => run.seconds)
-const rss = (runs: Run[]): number => Math.max(...runs.map((run) => run.peakRssMiB))
+/** One tool's rounds of one command: every round's seconds, the median, MB/s at the median, the highest RSS. */
+function summarize(runs: Run[], bytes: number): { runs: number[]; seconds: number; mbps: number; peakRssMiB: number } {
+  const times = runs.map((run) => run.seconds)
+  const seconds = median(times)
+  return {
+    runs: times,
+    seconds,
+    mbps: bytes / MB / seconds,
+    peakRssMiB: Math.max(...runs.map((run) => run.peakRssMiB)),
+  }
+}
+const libernetFull = summarize(
+  fulls.map((round) => round.libernet),
+  generated.bytes,
+)
+const resticFull = summarize(
+  fulls.map((round) => round.restic),
+  generated.bytes,
+)
+const libernetRestore = summarize(
+  restores.map((round) => round.libernet),
+  datasetBytes,
+)
+const resticRestore = summarize(
+  restores.map((round) => round.restic),
+  datasetBytes,
+)
 const results = {
   date: new Date().toISOString(),
   machine: { cpus: (await import('node:os')).availableParallelism(), node: process.version, restic: resticVersion },
@@ -210,35 +235,35 @@ const results = {
   dataset: { ...generated, path: dataset },
   edit,
   libernet: {
-    fullSeconds: median(seconds(fulls.map((round) => round.libernet))),
-    fullRuns: seconds(fulls.map((round) => round.libernet)),
-    fullMBps: generated.bytes / MB / median(seconds(fulls.map((round) => round.libernet))),
-    fullPeakRssMiB: rss(fulls.map((round) => round.libernet)),
+    fullSeconds: libernetFull.seconds,
+    fullRuns: libernetFull.runs,
+    fullMBps: libernetFull.mbps,
+    fullPeakRssMiB: libernetFull.peakRssMiB,
     fullStoreBytes: fulls[last - 1]!.libernet.stored,
     fullReportedBytes: (JSON.parse(fulls[last - 1]!.libernet.stdout) as { bytesStored: number }).bytesStored,
     incrementalSeconds: libernetIncremental.seconds,
     incrementalStoredBytes: libernetGrowth,
     incrementalReportedBytes: libernetIncrementalJson.bytesStored,
     incrementalPeakRssMiB: libernetIncremental.peakRssMiB,
-    restoreSeconds: median(seconds(restores.map((round) => round.libernet))),
-    restoreRuns: seconds(restores.map((round) => round.libernet)),
-    restoreMBps: datasetBytes / MB / median(seconds(restores.map((round) => round.libernet))),
-    restorePeakRssMiB: rss(restores.map((round) => round.libernet)),
+    restoreSeconds: libernetRestore.seconds,
+    restoreRuns: libernetRestore.runs,
+    restoreMBps: libernetRestore.mbps,
+    restorePeakRssMiB: libernetRestore.peakRssMiB,
     restoreCorrect: restores.every((round) => round.libernet.correct),
   },
   restic: {
-    fullSeconds: median(seconds(fulls.map((round) => round.restic))),
-    fullRuns: seconds(fulls.map((round) => round.restic)),
-    fullMBps: generated.bytes / MB / median(seconds(fulls.map((round) => round.restic))),
-    fullPeakRssMiB: rss(fulls.map((round) => round.restic)),
+    fullSeconds: resticFull.seconds,
+    fullRuns: resticFull.runs,
+    fullMBps: resticFull.mbps,
+    fullPeakRssMiB: resticFull.peakRssMiB,
     fullStoreBytes: fulls[last - 1]!.restic.stored,
     incrementalSeconds: resticIncremental.seconds,
     incrementalStoredBytes: resticGrowth,
     incrementalPeakRssMiB: resticIncremental.peakRssMiB,
-    restoreSeconds: median(seconds(restores.map((round) => round.restic))),
-    restoreRuns: seconds(restores.map((round) => round.restic)),
-    restoreMBps: datasetBytes / MB / median(seconds(restores.map((round) => round.restic))),
-    restorePeakRssMiB: rss(restores.map((round) => round.restic)),
+    restoreSeconds: resticRestore.seconds,
+    restoreRuns: resticRestore.runs,
+    restoreMBps: resticRestore.mbps,
+    restorePeakRssMiB: resticRestore.peakRssMiB,
     restoreCorrect: restores.every((round) => round.restic.correct),
   },
 }
