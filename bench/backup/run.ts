@@ -31,6 +31,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { median } from '../median.ts'
 import { type DatasetSummary, generateDataset } from './dataset.ts'
 import { type EditSummary, editDataset } from './edit.ts'
 
@@ -124,11 +125,6 @@ console.error(`dataset in ${dataset}...`)
 const generated: DatasetSummary = generateDataset(dataset)
 warm(dataset)
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}
 /** Runs `first` then `second` in odd rounds, the other way round in even ones. */
 function inTurn<T>(round: number, libernet: () => T, restic: () => T): { libernet: T; restic: T } {
   if (round % 2 === 1) {

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util'
 import { deflateSync } from 'node:zlib'
 import { DEFAULT_ZLIB_LEVEL, deflateWithin } from '@libernet/core'
 import { SeededRandom, text } from '../backup/random.ts'
+import { median } from '../median.ts'
 
 const { values } = parseArgs({
   options: { mib: { type: 'string', default: '16' }, rounds: { type: 'string', default: '5' } },
@@ -22,7 +23,6 @@ if (!(mib > 0) || !Number.isInteger(rounds) || rounds < 1) throw new Error('usag
 const level = DEFAULT_ZLIB_LEVEL
 /** The codec's former call: zlib's output in one buffer that fits any deflate output, at least 64 KiB. */
 const outputSize = (chunk: Uint8Array): number => Math.max(64 * 1024, chunk.byteLength + (chunk.byteLength >> 10) + 64)
-const median = (list: number[]): number => [...list].sort((a, b) => a - b)[list.length >> 1]!
 
 console.log(`text chunks, ${mib} MiB per size, zlib level ${level}, ${rounds} rounds (µs per chunk, medians)`)
 console.log('| chunk (± 50 %) | deflateSync | reused stream | ratio |')

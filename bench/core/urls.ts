@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { assertBlockUrl, contentUrl, formatUrl, parseUrl } from '@libernet/core'
+import { median } from '../median.ts'
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -47,7 +48,6 @@ for (let round = 0; round < rounds; round++) {
     rows.push({ fast: time((url) => assertBlockUrl(url, 'part')), parse })
   }
 }
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1]!
 const fast = rows.map((row) => row.fast)
 const parse = rows.map((row) => row.parse)
 console.log(`${count} convergent part URLs, ${rounds} rounds (ms per round)`)

@@ -24,6 +24,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
 import { type BundleFile, parseBundle } from '@libernet/core'
+import { median } from '../median.ts'
 
 // The node package is not a dependency of the workspace root, and importing its
 // sources from here crosses project references: its modules are loaded by path,
@@ -66,12 +67,6 @@ const { values } = parseArgs({
 const SIZE = Number(values.size) * 1024 * 1024
 const ROUNDS = Number(values.rounds)
 const MB = 1e6
-
-const median = (numbers: number[]): number => {
-  const sorted = [...numbers].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}
 
 async function writeRandomFile(path: string, size: number): Promise<void> {
   const out = createWriteStream(path)

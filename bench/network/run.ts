@@ -30,6 +30,7 @@ import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { parseUrl } from '@libernet/core'
+import { median } from '../median.ts'
 
 const root = resolve(import.meta.dirname, '../..')
 // The harness belongs to the test project; loaded by URL so each project compiles on its own.
@@ -51,13 +52,6 @@ const { values } = parseArgs({
 })
 
 const MB = 1e6
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? Number.NaN)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
-}
 const scratch = mkdtempSync(join(tmpdir(), 'libernet-bench-network-'))
 const load: number[][] = []
 const noteLoad = (): void => {

@@ -21,6 +21,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { type BlockId, contentUrl, idToCid, mineLike, sha256Hex } from '@libernet/core'
+import { median } from '../median.ts'
 
 // The node and blockstore packages are not dependencies of the workspace root,
 // and importing their sources from here crosses project references: their
@@ -105,11 +106,6 @@ const CORES = availableParallelism()
 const PASSPHRASE = 'bench passphrase'
 const USER = 'bench-user'
 
-const median = (numbers: number[]) => {
-  const sorted = [...numbers].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}
 const loadAverage = () =>
   loadavg()
     .map((value) => value.toFixed(2))
