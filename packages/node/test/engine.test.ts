@@ -32,6 +32,7 @@ import { writeRegularFile } from '../src/restore/writer.ts'
 import { SnapshotLog } from '../src/snapshots.ts'
 import type { EngineStore } from '../src/store.ts'
 import { compareCodePoints } from '../src/util/code-points.ts'
+import type { GarbageCollectorOptions } from '../src/util/collect-garbage.ts'
 import { Semaphore } from '../src/util/semaphore.ts'
 import { describeTree, scratch } from './helpers.ts'
 
@@ -297,11 +298,12 @@ describe('Semaphore', () => {
 })
 
 describe('garbageCollector', () => {
-  it("frees a worker's dead buffers once the budget is spent, long before V8 would on its own", async () => {
+  /** Runs `discard` as a worker would (with `options`) on 24 MiB of dead buffers, then 8 MiB more. */
+  async function arrayBuffersAround(options: GarbageCollectorOptions): Promise<{ before: number; after: number }> {
     const worker = new Worker(
       `const { parentPort, workerData } = require('node:worker_threads')
        import(workerData.module).then(({ garbageCollector }) => {
-         const discard = garbageCollector(32 * 1024 * 1024)
+         const discard = garbageCollector(workerData.options)
          let kept = []
          for (let i = 0; i < 24; i++) kept.push(Buffer.alloc(1024 * 1024, i))
          kept = undefined
@@ -310,13 +312,27 @@ describe('garbageCollector', () => {
          discard(8 * 1024 * 1024)
          parentPort.postMessage({ before, after: process.memoryUsage().arrayBuffers })
        })`,
-      { eval: true, workerData: { module: new URL('../src/util/collect-garbage.ts', import.meta.url).href } },
+      { eval: true, workerData: { module: new URL('../src/util/collect-garbage.ts', import.meta.url).href, options } },
     )
-    const { before, after } = (await new Promise((resolve, reject) => {
-      worker.once('message', resolve)
-      worker.once('error', reject)
-    })) as { before: number; after: number }
-    await worker.terminate()
+    try {
+      return (await new Promise((resolve, reject) => {
+        worker.once('message', resolve)
+        worker.once('error', reject)
+      })) as { before: number; after: number }
+    } finally {
+      await worker.terminate()
+    }
+  }
+
+  it("frees a worker's dead buffers once the budget is spent, long before V8 would on its own", async () => {
+    const { before, after } = await arrayBuffersAround({ budget: 32 * 1024 * 1024 })
+    assert.ok(before >= 24 * 1024 * 1024, `${before} bytes of buffers before`)
+    assert.ok(after < 4 * 1024 * 1024, `${after} bytes of buffers after`)
+  })
+
+  it('frees buffers that died young with a minor collection', async () => {
+    // The first collection of four is minor.
+    const { before, after } = await arrayBuffersAround({ budget: 32 * 1024 * 1024, majorEvery: 4 })
     assert.ok(before >= 24 * 1024 * 1024, `${before} bytes of buffers before`)
     assert.ok(after < 4 * 1024 * 1024, `${after} bytes of buffers after`)
   })

@@ -36,7 +36,7 @@ if (port === null) throw new Error('sink-worker.ts must run in a worker thread')
 const { ring: ringBuffer, control } = workerData as SinkWorkerData
 const ring = new Uint8Array(ringBuffer)
 const used = new Int32Array(control)
-const discard = garbageCollector()
+const discard = garbageCollector({ majorEvery: 4 })
 
 interface OpenFile {
   fd: number

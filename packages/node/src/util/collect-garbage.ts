@@ -4,10 +4,22 @@ import { runInNewContext } from 'node:vm'
 /** Dead buffer bytes a worker leaves before it collects them (see {@link garbageCollector}). */
 export const GARBAGE_BUDGET = 16 * 1024 * 1024
 
+export interface GarbageCollectorOptions {
+  /** Dead buffer bytes between collections (default {@link GARBAGE_BUDGET}). */
+  budget?: number
+  /**
+   * Every how many collections one is full (default 1: all are). The others
+   * are minor: enough where buffers die young, within the message that made
+   * them, and a fraction of a full collection's cost, which marks the whole
+   * heap. The full ones free what a minor one promoted instead.
+   */
+  majorEvery?: number
+}
+
 /**
  * For a worker thread whose garbage is mostly Buffers: returns `discard(bytes)`,
  * to be told how many bytes of buffers just died (a block's cipher or
- * inflate output); once `budget` bytes have, it runs a full collection.
+ * inflate output); once `budget` bytes have, it runs a collection.
  *
  * Node keeps a Buffer's bytes outside V8's heap, and V8 collects them only
  * once tens of MiB of such memory have built up in an isolate since its last
@@ -20,14 +32,17 @@ export const GARBAGE_BUDGET = 16 * 1024 * 1024
  *
  * `--expose-gc` may be set at run time: a context created afterwards has `gc`.
  */
-export function garbageCollector(budget: number = GARBAGE_BUDGET): (bytes: number) => void {
+export function garbageCollector(options: GarbageCollectorOptions = {}): (bytes: number) => void {
+  const { budget = GARBAGE_BUDGET, majorEvery = 1 } = options
   setFlagsFromString('--expose-gc')
   const gc = runInNewContext('gc') as (options?: { type: 'major' | 'minor' }) => void
   let dead = 0
+  let collections = 0
   return (bytes) => {
     dead += bytes
     if (dead < budget) return
     dead = 0
-    gc({ type: 'major' })
+    collections++
+    gc({ type: collections % majorEvery === 0 ? 'major' : 'minor' })
   }
 }
