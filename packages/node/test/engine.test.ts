@@ -27,7 +27,7 @@ import { loadStored } from '../src/content.ts'
 import { blockIdOfFile } from '../src/import.ts'
 import { openRepo } from '../src/repo.ts'
 import { restore } from '../src/restore/restore.ts'
-import { assertLinkInside } from '../src/restore/safe-path.ts'
+import { assertLinkInside, RestoreRoot } from '../src/restore/safe-path.ts'
 import { writeRegularFile } from '../src/restore/writer.ts'
 import { SnapshotLog } from '../src/snapshots.ts'
 import type { EngineStore } from '../src/store.ts'
@@ -176,6 +176,30 @@ describe('restore path safety', () => {
       ['l', ''],
     ] as const) {
       assert.throws(() => assertLinkInside(path, target), { name: 'UnsafePathError' }, `${path} -> ${target}`)
+    }
+  })
+  it('knows which paths lie in directories the restore found missing, after forgetting the rest', async () => {
+    const work = scratch('new-directories')
+    try {
+      mkdirSync(join(work.dir, 'old/deeper'), { recursive: true })
+      const root = await RestoreRoot.open(work.dir)
+      for (const path of ['top.txt', 'old/deeper/a.txt', 'old/new/b.txt', 'new/c/d.txt']) await root.checkParents(path)
+      root.forget()
+      const answers = [
+        'top.txt',
+        'old/a.txt',
+        'old/deeper/a.txt',
+        'old/new/b.txt',
+        'old/new/x/y',
+        'new/c/d.txt',
+        'new/e',
+      ]
+      assert.deepEqual(
+        answers.map((path) => root.inNewDirectory(path)),
+        [false, false, false, true, true, true, true],
+      )
+    } finally {
+      work.cleanup()
     }
   })
 })

@@ -208,12 +208,13 @@ export async function restore(url: string, directory: string, options: RestoreOp
       if (target === undefined) continue
       await root.checkParents(target)
       const absolute = root.resolve(target)
+      const isNew = root.inNewDirectory(target)
       await slots.acquire(1, signal)
       const task = (async () => {
         try {
           await ensureParent(absolute)
           const outcome =
-            file.link !== undefined ? await writeLink(absolute, file.link) : await sink.write(absolute, file)
+            file.link !== undefined ? await writeLink(absolute, file.link) : await sink.write(absolute, file, isNew)
           if (file.link !== undefined) result.links++
           if (outcome === 'up-to-date') result.upToDate++
           else result.written++

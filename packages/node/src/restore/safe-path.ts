@@ -55,6 +55,8 @@ export function assertLinkTarget(path: string, target: string): void {
 export class RestoreRoot {
   readonly root: string
   readonly #checked = new Map<string, 'directory' | 'missing'>()
+  /** Directories found missing: whatever is below them, the restore put there. Kept by {@link forget}. */
+  readonly #absent = new Set<string>()
 
   private constructor(root: string) {
     this.root = root
@@ -87,8 +89,26 @@ export class RestoreRoot {
       if (known === 'directory') continue
       const state = await this.#checkDirectory(parent)
       this.#checked.set(parent, state)
-      if (state === 'missing') return
+      if (state === 'missing') {
+        this.#absent.add(parent)
+        return
+      }
     }
+  }
+
+  /**
+   * Whether `path` lies below a directory that {@link checkParents} found
+   * missing: nothing can be there yet but what this restore wrote (a bundle
+   * names each path once), so there is nothing on disk to compare with.
+   */
+  inNewDirectory(path: string): boolean {
+    if (this.#absent.size === 0) return false
+    let end = path.indexOf('/')
+    while (end !== -1) {
+      if (this.#absent.has(path.slice(0, end))) return true
+      end = path.indexOf('/', end + 1)
+    }
+    return false
   }
 
   /** Forgets what was learnt about the disk (after creating directories, say). */

@@ -123,11 +123,12 @@ export class FileSink {
    * Restores one regular file, as {@link writeRegularFile} does: kept when
    * it is already there (size, mtime, mode; content too with `verify`),
    * else its blocks are fetched within the budget, decoded and written
-   * in a worker, and the file renamed into place.
+   * in a worker, and the file renamed into place. `isNew`: nothing is there
+   * yet (its directory was created by the restore), so nothing is looked up.
    */
-  async write(absolute: string, file: BundleFile): Promise<WriteOutcome> {
+  async write(absolute: string, file: BundleFile, isNew = false): Promise<WriteOutcome> {
     const options = this.#options
-    const existing = lstatOrUndefined(absolute)
+    const existing = isNew ? undefined : lstatOrUndefined(absolute)
     if (existing?.isDirectory() === true) {
       throw new RestoreConflictError(`${absolute} is a directory; the snapshot has a file there`)
     }
