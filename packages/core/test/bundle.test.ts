@@ -17,7 +17,7 @@ import {
   validateBundle,
 } from '../src/bundle/index.ts'
 import { MAX_BUNDLE_SIZE } from '../src/constants.ts'
-import { pyFloat, stringifyPyJson } from '../src/pyjson.ts'
+import { formatPyFloat, pyFloat, stringifyPyJson } from '../src/pyjson.ts'
 import { type Era, loadManifest, type ManifestCase, type ManifestFile, readVectorBlock } from './fixtures/vectors.ts'
 
 // ---------------------------------------------------------------- vectors
@@ -320,6 +320,22 @@ describe('bundle model round trip', () => {
     assert.match(Buffer.from(serializeBundle(bundle)).toString(), /"modified":621693800\.0,/)
     bundle.files.set('b', { ...entry, mtime: 0 })
     assert.match(Buffer.from(serializeBundle(bundle)).toString(), /"b":\{[^}]*\}\],"modified":-978307200\.0,/)
+  })
+
+  it('writes back every "modified" it read, byte for byte: ints, big ints, any float, -0.0', () => {
+    const token = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map(formatPyFloat),
+      fc.integer().map(String),
+      fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
+      fc.constantFrom('-0.0', '0.0', '1e-07', '621693800.0', '1.7976931348623157e+308'),
+    )
+    fc.assert(
+      fc.property(token, (modified) => {
+        const json = `{"files":{"a":{"contents":[{"size":3,"url":"/sha256/${ID_A}"}],"modified":${modified},"size":3}}}`
+        assert.equal(Buffer.from(serializeBundle(parseBundle(json))).toString(), json)
+      }),
+      { numRuns: 500 },
+    )
   })
 
   it('builds an empty bundle', () => {

@@ -8,7 +8,7 @@ import {
   parsePyJson,
   setPyKey,
 } from '../pyjson.ts'
-import { fromEpoch2001 } from '../time.ts'
+import { fromEpoch2001, toEpoch2001 } from '../time.ts'
 import {
   type Bundle,
   type BundleEra,
@@ -48,8 +48,9 @@ export function bundleFromPyJson(value: PyJson): Bundle {
   const era = detectEra(value, files)
   const bundle: Bundle = { era, files: new Map() }
 
-  for (const [path, entry] of Object.entries(files)) {
-    bundle.files.set(path, fileFromPyJson(path, entry, era))
+  // `for...in` over parsed JSON (plain objects, own keys only): no array of entries for thousands of files.
+  for (const path in files) {
+    bundle.files.set(path, fileFromPyJson(path, files[path]!, era))
   }
 
   if (era === 'current') {
@@ -73,7 +74,8 @@ export function bundleFromPyJson(value: PyJson): Bundle {
 
 function detectEra(top: PyObject, files: PyObject): BundleEra {
   let era: BundleEra | undefined
-  for (const [path, entry] of Object.entries(files)) {
+  for (const path in files) {
+    const entry = files[path]
     if (!isPyObject(entry)) throw new InvalidBundleError(`entry of ${JSON.stringify(path)} is not an object`)
     const hasContents = entry.contents !== undefined
     const hasParts = entry.parts !== undefined
@@ -96,51 +98,64 @@ function detectEra(top: PyObject, files: PyObject): BundleEra {
 }
 
 function fileFromPyJson(path: string, entry: PyJson, era: BundleEra): BundleFile {
-  const where = () => JSON.stringify(path)
-  if (!isPyObject(entry)) throw new InvalidBundleError(`entry of ${where()} is not an object`)
+  // Messages are built only on failure: this runs for every file of every bundle read.
+  if (!isPyObject(entry)) throw new InvalidBundleError(`entry of ${JSON.stringify(path)} is not an object`)
   const partsKey = era === 'current' ? 'contents' : 'parts'
   const parts = entry[partsKey]
-  if (!Array.isArray(parts)) throw new InvalidBundleError(`"${partsKey}" of ${where()} is not an array`)
-  if (entry.size === undefined) throw new InvalidBundleError(`${where()} has no "size"`)
+  if (!Array.isArray(parts)) throw new InvalidBundleError(`"${partsKey}" of ${JSON.stringify(path)} is not an array`)
+  if (entry.size === undefined) throw new InvalidBundleError(`${JSON.stringify(path)} has no "size"`)
   const modified = entry.modified
-  if (modified === undefined) throw new InvalidBundleError(`${where()} has no "modified"`)
+  if (modified === undefined) throw new InvalidBundleError(`${JSON.stringify(path)} has no "modified"`)
   if (typeof modified !== 'number' && typeof modified !== 'bigint' && !(modified instanceof PyFloat)) {
-    throw new InvalidBundleError(`"modified" of ${where()} is not a number`)
+    throw new InvalidBundleError(`"modified" of ${JSON.stringify(path)} is not a number`)
   }
   const written = modified instanceof PyFloat ? modified.value : Number(modified)
+  const fileParts: BundlePart[] = new Array(parts.length)
+  for (let index = 0; index < parts.length; index++) fileParts[index] = partFromPyJson(parts[index]!, path, index)
   const file: BundleFile = {
-    size: sizeFromPyJson(entry.size, () => `size of ${where()}`),
+    size: sizeFromPyJson(entry.size, path),
     mtime: era === 'current' ? fromEpoch2001(written) : written,
-    parts: parts.map((part, index) => partFromPyJson(part, () => `part ${index} of ${where()}`)),
+    parts: fileParts,
   }
-  for (const flag of ['executable', 'readonly'] as const) {
-    const value = entry[flag]
-    if (value === undefined) continue
-    if (typeof value !== 'boolean') throw new InvalidBundleError(`"${flag}" of ${where()} is not a boolean`)
-    file[flag] = value
-  }
-  if (entry.link !== undefined) {
-    if (typeof entry.link !== 'string') throw new InvalidBundleError(`"link" of ${where()} is not a string`)
-    file.link = entry.link
+  const { executable, readonly, link } = entry
+  if (executable !== undefined) file.executable = booleanFromPyJson(executable, 'executable', path)
+  if (readonly !== undefined) file.readonly = booleanFromPyJson(readonly, 'readonly', path)
+  if (link !== undefined) {
+    if (typeof link !== 'string') throw new InvalidBundleError(`"link" of ${JSON.stringify(path)} is not a string`)
+    file.link = link
   }
   const extra = extraKeys(entry, FILE_KEYS, partsKey)
   if (extra !== undefined) file.extra = extra
-  rememberModified(file, era, modified)
+  // The serializer writes a current-era float back from the mtime; only a token that would not come out the same is kept.
+  if (era === 'current' && !(modified instanceof PyFloat && Object.is(toEpoch2001(file.mtime), written))) {
+    rememberModified(file, era, modified)
+  }
   return file
 }
 
-function partFromPyJson(part: PyJson, where: () => string): BundlePart {
-  if (!isPyObject(part)) throw new InvalidBundleError(`${where()} is not an object`)
-  if (typeof part.url !== 'string') throw new InvalidBundleError(`url of ${where()} is not a string`)
-  if (part.size === undefined) throw new InvalidBundleError(`${where()} has no "size"`)
-  const result: BundlePart = { url: part.url, size: sizeFromPyJson(part.size, () => `size of ${where()}`) }
+function booleanFromPyJson(value: PyJson, key: string, path: string): boolean {
+  if (typeof value !== 'boolean') throw new InvalidBundleError(`"${key}" of ${JSON.stringify(path)} is not a boolean`)
+  return value
+}
+
+function partFromPyJson(part: PyJson, path: string, index: number): BundlePart {
+  if (!isPyObject(part)) throw new InvalidBundleError(`${partName(path, index)} is not an object`)
+  if (typeof part.url !== 'string') throw new InvalidBundleError(`url of ${partName(path, index)} is not a string`)
+  if (part.size === undefined) throw new InvalidBundleError(`${partName(path, index)} has no "size"`)
+  const result: BundlePart = { url: part.url, size: sizeFromPyJson(part.size, path, index) }
   const extra = extraKeys(part, PART_KEYS)
   if (extra !== undefined) result.extra = extra
   return result
 }
 
-function sizeFromPyJson(value: PyJson, what: () => string): number {
+function partName(path: string, index: number): string {
+  return `part ${index} of ${JSON.stringify(path)}`
+}
+
+/** A file's size, or with `index` the size of one of its parts. */
+function sizeFromPyJson(value: PyJson, path: string, index?: number): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value
+  const what = () => `size of ${index === undefined ? JSON.stringify(path) : partName(path, index)}`
   if (value instanceof PyFloat) throw new SizeMismatchError(`${what()} is a float: ${value}`)
   if (typeof value !== 'number' && typeof value !== 'bigint') throw new InvalidBundleError(`${what()} is not a number`)
   assertSize(value, what)
@@ -174,10 +189,10 @@ function numberFromPyJson(value: PyJson, key: string): number {
 
 function extraKeys(object: PyObject, known: Set<string>, alsoKnown?: string): PyObject | undefined {
   let extra: PyObject | undefined
-  for (const [key, value] of Object.entries(object)) {
+  for (const key in object) {
     if (known.has(key) || key === alsoKnown) continue
     extra ??= {}
-    setPyKey(extra, key, value)
+    setPyKey(extra, key, object[key]!)
   }
   return extra
 }

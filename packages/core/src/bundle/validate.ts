@@ -83,15 +83,20 @@ export function validateFile(path: string, file: BundleFile): void {
   const count = file.parts.length
   for (let index = 0; index < count; index++) {
     const part = file.parts[index]!
-    const what = () => `part ${index} of ${show(path)}`
-    assertSize(part.size, () => `size of ${what()}`)
-    if (part.size > MAX_PART_SIZE) {
-      throw new SizeMismatchError(`${what()} claims ${part.size} bytes, more than a block holds (${MAX_PART_SIZE})`)
+    const { size, url } = part
+    // The common case allocates nothing: names for messages are built on failure only.
+    if (!(typeof size === 'number' && Number.isSafeInteger(size) && size >= 0)) {
+      assertSize(size, () => `size of part ${index} of ${show(path)}`)
+    }
+    if (size > MAX_PART_SIZE) {
+      throw new SizeMismatchError(
+        `part ${index} of ${show(path)} claims ${size} bytes, more than a block holds (${MAX_PART_SIZE})`,
+      )
     }
     // Writers never emit empty parts except, possibly, the single part of an empty file.
-    if (part.size === 0 && count > 1) throw new SizeMismatchError(`${what()} is empty`)
-    assertBlockUrl(part.url, what)
-    total += part.size
+    if (size === 0 && count > 1) throw new SizeMismatchError(`part ${index} of ${show(path)} is empty`)
+    if (!isCanonicalBlockUrl(url)) assertBlockUrl(url, `part ${index} of ${show(path)}`)
+    total += size
   }
   if (total !== file.size) {
     throw new SizeMismatchError(`${show(path)} claims ${file.size} bytes but its parts hold ${total}`)
@@ -126,7 +131,10 @@ export class EntryTracker {
     if (this.#fileAncestors.has(path) || this.#directoryAncestors.has(path)) {
       throw new DuplicateEntryError(`${show(path)} is a file but other entries lie below it`)
     }
-    for (const ancestor of ancestorsOf(path)) {
+    for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
+      const ancestor = path.slice(0, slash)
+      // Already below a file accepted before, so neither a file nor a directory entry (which would have failed).
+      if (this.#fileAncestors.has(ancestor)) continue
       if (this.#files.has(ancestor))
         throw new DuplicateEntryError(`${show(path)} lies below the file ${show(ancestor)}`)
       const directory = this.#directories.get(ancestor)
@@ -138,7 +146,9 @@ export class EntryTracker {
       }
     }
     this.#files.add(path)
-    for (const ancestor of ancestorsOf(path)) this.#fileAncestors.add(ancestor)
+    for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
+      this.#fileAncestors.add(path.slice(0, slash))
+    }
   }
 
   addDirectory(path: string, entry: DirectoryEntry): void {
