@@ -8,7 +8,9 @@ import { Worker } from 'node:worker_threads'
 import {
   type BlockId,
   type BundleFile,
+  blockUrl,
   CodecPool,
+  contentUrl,
   createBundle,
   encodeConvergent,
   iterateBundleFiles,
@@ -23,7 +25,7 @@ import { BundleWriter } from '../src/backup/bundle-writer.ts'
 import { compileExcludes } from '../src/backup/exclude.ts'
 import { IngestPool } from '../src/backup/ingest-pool.ts'
 import { walk } from '../src/backup/walk.ts'
-import { loadStored } from '../src/content.ts'
+import { loadStored, partTarget } from '../src/content.ts'
 import { blockIdOfFile } from '../src/import.ts'
 import { openRepo } from '../src/repo.ts'
 import { restore } from '../src/restore/restore.ts'
@@ -359,6 +361,23 @@ describe('garbageCollector', () => {
     const { before, after } = await arrayBuffersAround({ budget: 32 * 1024 * 1024, majorEvery: 4 })
     assert.ok(before >= 24 * 1024 * 1024, `${before} bytes of buffers before`)
     assert.ok(after < 4 * 1024 * 1024, `${after} bytes of buffers after`)
+  })
+})
+
+describe('partTarget', () => {
+  it('reads canonical part URLs of every mode as parsing them would', () => {
+    const hex = fc.stringMatching(/^[0-9a-f]{64}$/)
+    fc.assert(
+      fc.property(hex, hex, fc.constantFrom('plain', 'convergent', 'passphrase'), (id, key, mode) => {
+        const url = mode === 'plain' ? blockUrl(id) : contentUrl(mode, id, key)
+        const parsed = parseUrl(url)
+        const expected =
+          parsed.kind === 'content' ? { mode: parsed.mode, id: parsed.id, key: parsed.key } : { mode: 'plain', id }
+        assert.deepEqual(partTarget(url), expected)
+      }),
+      { numRuns: 300 },
+    )
+    assert.throws(() => partTarget(`/sha256/like/${'a'.repeat(64)}`), { name: 'NotFoundError' })
   })
 })
 
