@@ -125,31 +125,61 @@ export async function restore(url: string, directory: string, options: RestoreOp
   await mkdir(targetDirectory, { recursive: true })
   const root = await RestoreRoot.open(targetDirectory)
 
-  // First pass: validate everything (bundle structure across all pieces, links, the disk) before writing.
-  const checkLink = options.externalLinks === true ? assertLinkTarget : assertLinkInside
-  const directories = selectedDirectories(selection, top)
-  for (const { target, entry } of directories) {
-    await root.checkParents(target)
-    if (entry !== null) checkLink(target, entry)
+  const missing = new Set<string>()
+  let bytesWritten = 0
+  const writerOptions: FileWriterOptions = {
+    context,
+    budget: new Semaphore(options.inFlightBytes ?? 8 * 1024 * 1024),
+    fsync: options.fsync ?? false,
+    verify: options.verify ?? false,
+    zeroParts: new Set(),
+    onWritten: (bytes) => {
+      progress.bytesWritten += bytes
+      bytesWritten += bytes
+    },
   }
+  const created = new Set<string>()
+  const ensureParent = async (absolute: string): Promise<void> => {
+    const parent = dirname(absolute)
+    if (created.has(parent)) return
+    await mkdir(parent, { recursive: true })
+    created.add(parent)
+  }
+  // Workers that read the block files themselves leave the main thread little but the bundles; otherwise it
+  // fetches every block too, and one core is left to it. They start now, to be ready once the checks pass.
+  const workers = options.workers ?? (store.localFile !== undefined ? pool.size : Math.max(1, pool.size - 1))
+  const sink = new FileSink({ writer: writerOptions, size: workers })
+  let directories: ReturnType<typeof selectedDirectories>
   let matched = 0
   let kept: BundleFileEntry[] | undefined = []
-  for await (const entry of bundleFiles(context, top, rootUrl)) {
-    const { path, file } = entry
-    const target = targetPath(selection, path)
-    if (target === undefined) continue
-    matched++
-    if (kept !== undefined) {
-      if (kept.length < KEPT_ENTRIES) kept.push(entry)
-      else kept = undefined
+  try {
+    // First pass: validate everything (bundle structure across all pieces, links, the disk) before writing.
+    const checkLink = options.externalLinks === true ? assertLinkTarget : assertLinkInside
+    directories = selectedDirectories(selection, top)
+    for (const { target, entry } of directories) {
+      await root.checkParents(target)
+      if (entry !== null) checkLink(target, entry)
     }
-    progress.filesTotal++
-    if (file.link !== undefined) checkLink(target, file.link)
-    else progress.bytesTotal += file.size
-    await root.checkParents(target)
+    for await (const entry of bundleFiles(context, top, rootUrl)) {
+      const { path, file } = entry
+      const target = targetPath(selection, path)
+      if (target === undefined) continue
+      matched++
+      if (kept !== undefined) {
+        if (kept.length < KEPT_ENTRIES) kept.push(entry)
+        else kept = undefined
+      }
+      progress.filesTotal++
+      if (file.link !== undefined) checkLink(target, file.link)
+      else progress.bytesTotal += file.size
+      await root.checkParents(target)
+    }
+    assertSelected(selection, matched, directories.length)
+    root.forget()
+  } catch (err) {
+    await sink.close()
+    throw err
   }
-  assertSelected(selection, matched, directories.length)
-  root.forget()
 
   const result: RestoreResult = {
     url,
@@ -166,29 +196,6 @@ export async function restore(url: string, directory: string, options: RestoreOp
     corrupt: 0,
     seconds: 0,
   }
-  const missing = new Set<string>()
-  const writerOptions: FileWriterOptions = {
-    context,
-    budget: new Semaphore(options.inFlightBytes ?? 8 * 1024 * 1024),
-    fsync: options.fsync ?? false,
-    verify: options.verify ?? false,
-    zeroParts: new Set(),
-    onWritten: (bytes) => {
-      progress.bytesWritten += bytes
-      result.bytesWritten += bytes
-    },
-  }
-  const created = new Set<string>()
-  const ensureParent = async (absolute: string): Promise<void> => {
-    const parent = dirname(absolute)
-    if (created.has(parent)) return
-    await mkdir(parent, { recursive: true })
-    created.add(parent)
-  }
-  // Workers that read the block files themselves leave the main thread little but the bundles; otherwise it
-  // fetches every block too, and one core is left to it.
-  const workers = options.workers ?? (store.localFile !== undefined ? pool.size : Math.max(1, pool.size - 1))
-  const sink = new FileSink({ writer: writerOptions, size: workers })
   try {
     await writeFiles()
   } finally {
@@ -250,6 +257,7 @@ export async function restore(url: string, directory: string, options: RestoreOp
     if (entry === null) await writeDirectory(absolute)
     else await writeLink(absolute, entry)
   }
+  result.bytesWritten = bytesWritten
   result.missingBlocks = [...missing].sort()
   result.seconds = (performance.now() - started) / 1000
   return result
