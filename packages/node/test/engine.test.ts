@@ -478,6 +478,60 @@ describe('backup and restore workers', () => {
     }
   })
 
+  it('records the block files of many tasks in few transactions, all of them before settle() resolves', async () => {
+    const source = join(work.dir, 'source-records')
+    const count = 300
+    writeRandomFiles(source, '', count, 5, (index) => 200 + index)
+    const repo = await openRepo(join(work.dir, 'records-data'), { workers: 1 })
+    const blockFiles = repo.store.blockFiles!
+    let transactions = 0
+    const store = {
+      ...repo.store,
+      blockFiles: {
+        target: blockFiles.target,
+        adopt: (blocks: Parameters<typeof blockFiles.adopt>[0]) => {
+          transactions++
+          return blockFiles.adopt(blocks)
+        },
+      },
+    }
+    const pool = new IngestPool({ store, params: { min: 4096, avg: 16384, max: 65536 }, size: 2 })
+    try {
+      const files = await Promise.all(
+        Array.from({ length: count }, (_, index) => pool.readFile(join(source, `${index % 5}/f${index}`), 200 + index)),
+      )
+      await pool.settle()
+      assert.equal(pool.stats.blocks, count)
+      assert.equal(pool.stats.newBlocks, count)
+      assert.equal(repo.blockstore.stats().blocks, count)
+      for (const file of files) assert.ok(repo.store.localFile?.(partTarget(file.parts[0]!.url).id) !== undefined)
+      // A transaction per task would be one per 32 files at least.
+      assert.ok(transactions < pool.tasks, `${transactions} transactions for ${pool.tasks} tasks`)
+    } finally {
+      await pool.close()
+      await repo.close()
+    }
+  })
+
+  it('records block files after a short delay without being asked to settle', async () => {
+    const source = join(work.dir, 'source-delayed')
+    writeRandomFiles(source, '', 20, 2, (index) => 300 + index)
+    const repo = await openRepo(join(work.dir, 'delayed-data'), { workers: 1 })
+    const pool = new IngestPool({ store: repo.store, params: { min: 4096, avg: 16384, max: 65536 }, size: 1 })
+    try {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, index) => pool.readFile(join(source, `${index % 2}/f${index}`), 300)),
+      )
+      for (let waited = 0; waited < 40 && repo.blockstore.stats().blocks < 20; waited++) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      assert.equal(repo.blockstore.stats().blocks, 20)
+    } finally {
+      await pool.close()
+      await repo.close()
+    }
+  })
+
   it('an unreadable file is an IngestFileError with the system call and code', async () => {
     const pool = new IngestPool({ store: memoryStore(), params: { min: 4096, avg: 16384, max: 65536 }, size: 1 })
     try {

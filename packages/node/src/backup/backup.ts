@@ -305,6 +305,8 @@ export async function backup(folder: string, options: BackupOptions): Promise<Ba
     } else {
       url = (await writer.storeContent(top)).url
     }
+    // Every block file recorded in the store before the pin counts and protects them.
+    await writer.settle()
     const storedBytes = writer.stats.newBytes + topBytes
     await store.pin(url, `backup:${root}`)
     const seconds = (performance.now() - started) / 1000
