@@ -57,13 +57,16 @@ export class BlockFileWriter {
    * A file already there is replaced by these verified bytes, atomically. A
    * full disk is a DiskFullError, with nothing of the block left behind.
    * Nothing is durable until the store syncs it (it does so before a pin).
+   *
+   * `hashed`: this thread has just computed `id` as the SHA-256 of these very
+   * bytes (they are an encoder's output), so they are not hashed again.
    */
-  write(id: BlockId, bytes: Uint8Array): WrittenBlock {
+  write(id: BlockId, bytes: Uint8Array, options: { hashed?: boolean } = {}): WrittenBlock {
     parseBlockId(id)
     if (bytes.byteLength > LEGACY_MAX_BLOCK_SIZE) {
       throw new BlockTooLargeError(`a stored block has at most ${LEGACY_MAX_BLOCK_SIZE} bytes, not ${bytes.byteLength}`)
     }
-    verifyStoredBlock(id, bytes)
+    if (options.hashed !== true) verifyStoredBlock(id, bytes)
     const { dir, file } = this.#layout.locate(id)
     // Unique per process, thread and write: two writers of one block never share a temp file.
     const temp = join(this.#layout.tmp, `${basename(file)}.${process.pid}.${threadId}.${++this.#written}.tmp`)

@@ -45,6 +45,21 @@ describe('block files written outside the store', () => {
     await store.close()
   })
 
+  it("an encoder's own output (hashed: true) is written without hashing it again, and reads back checked", async () => {
+    await using dir = await makeTempDir('block-files-hashed')
+    const store = await LibernetBlockstore.open({ path: dir.path })
+    const writer = new BlockFileWriter(store.blockFileTarget())
+    const block = encodeConvergent(new TextEncoder().encode('encoded here'))
+    assert.deepEqual(await store.adoptBlockFiles([writer.write(block.id, block.bytes, { hashed: true })]), [true])
+    assert.deepEqual(await store.getBlock(block.id), block.bytes)
+    // The size limit and the id's form are checked all the same.
+    assert.throws(() => writer.write('not-an-id', block.bytes, { hashed: true }), { name: 'InvalidIdError' })
+    assert.throws(() => writer.write(block.id, new Uint8Array(1_048_593), { hashed: true }), {
+      name: 'BlockTooLargeError',
+    })
+    await store.close()
+  })
+
   it('written by a worker thread, adopted and pinned, they survive a reopen pinned', async () => {
     await using dir = await makeTempDir('block-files-worker')
     const store = await LibernetBlockstore.open({ path: dir.path })

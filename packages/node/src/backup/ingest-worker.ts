@@ -80,7 +80,8 @@ function encodeChunk(file: number, chunk: Uint8Array): void {
   if (writer !== undefined) {
     let written: WrittenBlock
     try {
-      written = writer.write(block.id, block.bytes)
+      // The encoder has just hashed these bytes to get the id.
+      written = writer.write(block.id, block.bytes, { hashed: true })
     } catch (err) {
       throw new StoreFailure(undefined, { cause: err })
     }
