@@ -47,7 +47,9 @@ export async function makeDurable(
       if (written !== undefined && written <= covered) state.unsynced.delete(id)
     }
   }
-  await Promise.all(pending.map((id) => state.mutex.run(id, () => syncIfUnsynced(state, id))))
+  // Only those the sync did not cover take their lock (a backup's thousands usually all are covered).
+  const left = pending.filter((id) => state.unsynced.has(id))
+  await Promise.all(left.map((id) => state.mutex.run(id, () => syncIfUnsynced(state, id))))
   await state.dirs.sync()
 }
 

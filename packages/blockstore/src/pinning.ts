@@ -1,5 +1,6 @@
-import { type BlockId, throwIfAborted } from '@libernet/core'
-import { collectBundleIds } from './bundle-walk.ts'
+import { type BlockId, parseBlockId, throwIfAborted } from '@libernet/core'
+import { NotFoundError } from 'interface-store'
+import { collectBundleIds, parseRootUrl } from './bundle-walk.ts'
 import { asDiskFull } from './disk-full.ts'
 import { makeDurable, startFileSystemSync } from './durability.ts'
 import { evictTo } from './eviction.ts'
@@ -25,11 +26,21 @@ export async function pinRoot(
   owner: string,
   options: PinOptions,
 ): Promise<PinResult> {
+  if (options.references !== undefined && options.followPrior === true) {
+    throw new TypeError('pin: references are those of one root; they cannot be given with followPrior')
+  }
   // A backup pins right after writing its blocks: flushing them overlaps reading the bundles.
   const syncing = startFileSystemSync(state)
   let ids: Set<BlockId>
   try {
-    ids = await collectBundleIds(rootUrl, (id) => readBlock(state, id, 'crc'), options)
+    if (options.references !== undefined) {
+      const rootId = parseRootUrl(rootUrl).id
+      if (!state.db.hasBlock(toKey(rootId))) throw new NotFoundError(`block ${rootId} not found`)
+      ids = new Set([rootId])
+      for (const id of options.references) ids.add(parseBlockId(id))
+    } else {
+      ids = await collectBundleIds(rootUrl, (id) => readBlock(state, id, 'crc'), options)
+    }
     throwIfAborted(options.signal)
   } catch (err) {
     await syncing

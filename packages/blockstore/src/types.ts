@@ -73,6 +73,13 @@ export interface StoreStats {
 export interface PinOptions extends AbortOptions {
   /** Also pin the earlier snapshots named by `prior`, all the way back. */
   followPrior?: boolean
+  /**
+   * Every block the root references (its sub-bundles and every part), when
+   * the caller has just written that bundle and knows them: its pieces are
+   * then not read back and parsed. The root's own block is added. Not with
+   * `followPrior`.
+   */
+  references?: Iterable<BlockId>
 }
 
 export interface PinResult {

@@ -89,6 +89,29 @@ describe('pins', () => {
     await store.close()
   })
 
+  it('pins the references a caller gives without reading the bundles: the same blocks as walking them', async () => {
+    await using dir = await makeTempDir('pin-references')
+    const store = await LibernetBlockstore.open({ path: dir.path })
+    const backup = makeBackup('given')
+    await putAll(store, backup.all)
+    const root = backup.bundles[0]!.id
+    const references = backup.all.map((block) => block.id).filter((id) => id !== root)
+    const given = await store.pin(backup.url, 'given', { references })
+    const walked = await store.pin(backup.url, 'walked')
+    assert.deepEqual(given, { ...walked, owner: 'given' })
+    for (const block of backup.all) assert.deepEqual(store.blockInfo(block.id)?.pinnedBy, ['given', 'walked'])
+
+    await assert.rejects(store.pin(backup.url, 'x', { references, followPrior: true }), TypeError)
+    await assert.rejects(store.pin(backup.url, 'x', { references: ['not-an-id'] }), { name: 'InvalidIdError' })
+    const absent = makeBackup('absent')
+    await assert.rejects(store.pin(absent.url, 'x', { references }), { name: 'NotFoundError' })
+    assert.deepEqual(
+      store.pins().map(({ owner }) => owner),
+      ['given', 'walked'],
+    )
+    await store.close()
+  })
+
   it('pins parts that are not here yet, so they are kept when they arrive', async () => {
     await using dir = await makeTempDir('pin-missing-parts')
     const store = await LibernetBlockstore.open({ path: dir.path, quota: 0 })

@@ -88,8 +88,8 @@ export function blockstoreAdapter(blockstore: LibernetBlockstore): EngineStore {
       target: blockstore.blockFileTarget(),
       adopt: (blocks) => blockstore.adoptBlockFiles(blocks),
     },
-    async pin(url: string, owner: string) {
-      await blockstore.pin(url, owner)
+    async pin(url: string, owner: string, options = {}) {
+      await blockstore.pin(url, owner, options)
     },
     async unpin(url: string, owner: string) {
       await blockstore.unpin(url, owner)

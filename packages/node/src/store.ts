@@ -38,8 +38,12 @@ export interface EngineStore {
   }
   /** Stores a block (verified against its id); resolves to true when it was not there before. */
   put(id: BlockId, bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<boolean>
-  /** Keeps a snapshot's blocks (the root and everything it refers to) from eviction. */
-  pin(rootUrl: string, owner: string): Promise<void>
+  /**
+   * Keeps a snapshot's blocks (the root and everything it refers to) from
+   * eviction. `references`: those blocks, from a caller that has just
+   * written the bundle, so that a local store need not read it back.
+   */
+  pin(rootUrl: string, owner: string, options?: { references?: Iterable<BlockId> }): Promise<void>
   unpin?(rootUrl: string, owner: string): Promise<void>
   close(): Promise<void>
 }

@@ -25,7 +25,7 @@ import { BundleWriter } from '../src/backup/bundle-writer.ts'
 import { compileExcludes } from '../src/backup/exclude.ts'
 import { IngestPool } from '../src/backup/ingest-pool.ts'
 import { walk } from '../src/backup/walk.ts'
-import { loadStored, partTarget } from '../src/content.ts'
+import { loadPlaintext, loadStored, partTarget } from '../src/content.ts'
 import { blockIdOfFile } from '../src/import.ts'
 import { openRepo } from '../src/repo.ts'
 import { restore } from '../src/restore/restore.ts'
@@ -591,6 +591,33 @@ describe('typed errors of the engine', () => {
       assert.ok(performance.now() - started < 20_000, 'no file left waiting forever in a batch never sent')
     } finally {
       await pool.close()
+    }
+  })
+
+  it("pins what the bundle references, as reading it back would: sub-bundles, every part, the prior's reused parts", async () => {
+    const source = join(work.dir, 'pinned-source')
+    // Over one bundle block of entries (about 250 bytes each): sub-bundles. A multi-part file too.
+    writeRandomFiles(source, 'a-directory-with-a-long-name-for-larger-entries-', 4500, 30, (index) => 10 + (index % 50))
+    writeFileSync(join(source, 'large.bin'), randomBytes(3 * 1024 * 1024))
+    const repo = await openRepo(join(work.dir, 'pinned-data'), { workers: 2 })
+    try {
+      const first = await backup(source, { store: repo.store, pool: repo.pool, prior: null })
+      writeFileSync(join(source, 'a-directory-with-a-long-name-for-larger-entries-0/f0'), 'changed')
+      const second = await backup(source, { store: repo.store, pool: repo.pool, prior: first.url })
+      for (const url of [first.url, second.url]) {
+        const top = parseBundle(await loadPlaintext({ store: repo.store, pool: repo.pool }, url))
+        assert.ok((top.bundles?.length ?? 0) > 0, 'the test needs sub-bundles')
+        const owner = `backup:${source}`
+        const blocks = repo.blockstore.pins().filter((root) => root.url === url && root.owner === owner)
+        assert.equal(blocks.length, 1)
+        // Walking the bundle pins nothing the backup's own pin left out.
+        const pinnedBefore = repo.blockstore.stats().pinnedBlocks
+        const walked = await repo.blockstore.pin(url, `walk:${url}`)
+        assert.equal(repo.blockstore.stats().pinnedBlocks, pinnedBefore)
+        assert.ok(walked.blocks > 4500)
+      }
+    } finally {
+      await repo.close()
     }
   })
 

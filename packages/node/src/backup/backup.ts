@@ -1,8 +1,10 @@
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import {
+  type BlockId,
   type BundleFile,
   type BundlePart,
+  blockIdOfUrl,
   type CodecPool,
   contentUrl,
   type FastCdcOptions,
@@ -105,6 +107,13 @@ export function createBackupProgress(): BackupProgress {
  */
 const MAX_PENDING_FILES = 256
 
+/**
+ * Blocks a backup remembers it referenced, for the pin (which then need not
+ * read back the bundle just written). A larger tree's pin reads the bundle:
+ * memory stays bounded (about 100 bytes an id).
+ */
+const MAX_REFERENCES = 200_000
+
 interface PendingFile {
   path: string
   file: Promise<BundleFile | undefined>
@@ -169,6 +178,7 @@ export async function backup(folder: string, options: BackupOptions): Promise<Ba
       ignored: 0,
     }
     const pending: PendingFile[] = []
+    let references: Set<BlockId> | undefined = new Set()
     const flush = async (limit: number): Promise<void> => {
       // Only the last files are sent as a partial task here. Before that the pool sends one only to a worker
       // that has run out: flushing whenever the window was full sent a task per file.
@@ -178,6 +188,10 @@ export async function backup(folder: string, options: BackupOptions): Promise<Ba
         const file = await next.file
         if (file === undefined) continue
         await bundle.add(next.path, file)
+        if (references !== undefined) {
+          for (const part of file.parts) references.add(blockIdOfUrl(part.url)!)
+          if (references.size > MAX_REFERENCES) references = undefined
+        }
         result.files++
         result.bytes += file.size
         progress.files = result.files
@@ -295,7 +309,8 @@ export async function backup(folder: string, options: BackupOptions): Promise<Ba
       await cursor?.close()
     }
 
-    const { top } = await bundle.finish(prior ?? undefined)
+    const { top, subBundles } = await bundle.finish(prior ?? undefined)
+    for (const piece of subBundles) references?.add(blockIdOfUrl(piece)!)
     let url: string
     let topBytes = 0
     if (options.passphrase !== undefined) {
@@ -307,8 +322,10 @@ export async function backup(folder: string, options: BackupOptions): Promise<Ba
     }
     // Every block file recorded in the store before the pin counts and protects them.
     await writer.settle()
+    console.error('T', performance.now().toFixed(0), 'settled')
     const storedBytes = writer.stats.newBytes + topBytes
-    await store.pin(url, `backup:${root}`)
+    await store.pin(url, `backup:${root}`, references !== undefined ? { references } : {})
+    console.error('T', performance.now().toFixed(0), 'pinned')
     const seconds = (performance.now() - started) / 1000
     const summary: BackupResult = {
       ...result,

@@ -75,8 +75,8 @@ export class NetworkStore implements EngineStore {
     return added
   }
 
-  async pin(rootUrl: string, owner: string): Promise<void> {
-    await this.#local.pin(rootUrl, owner)
+  async pin(rootUrl: string, owner: string, options: { references?: Iterable<BlockId> } = {}): Promise<void> {
+    await this.#local.pin(rootUrl, owner, options)
     this.#init.onPinned?.(rootUrl)
   }
 
