@@ -75,8 +75,8 @@ class StoreFailure extends Error {}
 
 function encodeChunk(file: number, chunk: Uint8Array): void {
   const block = encodeConvergent(chunk, encodeOptions)
-  // What died with it, at most: the cipher's output and the block joined from it, each about the chunk's size.
-  discard(2 * chunk.byteLength)
+  // What dies with it once written, at most: the cipher's output, about the chunk's size.
+  discard(chunk.byteLength)
   if (writer !== undefined) {
     let written: WrittenBlock
     try {
