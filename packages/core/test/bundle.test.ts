@@ -13,6 +13,7 @@ import {
   mergeBundle,
   parseBundle,
   serializeBundle,
+  serializeFileEntry,
   splitBundle,
   validateBundle,
 } from '../src/bundle/index.ts'
@@ -320,6 +321,19 @@ describe('bundle model round trip', () => {
     assert.match(Buffer.from(serializeBundle(bundle)).toString(), /"modified":621693800\.0,/)
     bundle.files.set('b', { ...entry, mtime: 0 })
     assert.match(Buffer.from(serializeBundle(bundle)).toString(), /"b":\{[^}]*\}\],"modified":-978307200\.0,/)
+  })
+
+  it('serializes one file entry exactly as it appears in a bundle of that file', () => {
+    fc.assert(
+      fc.property(relativeDirs, segment, file, (dirs, name, entry) => {
+        const path = [...dirs, name].join('/')
+        const whole = Buffer.from(serializeBundle(createBundle([[path, entry]]))).toString('latin1')
+        assert.equal(`{"files":{${serializeFileEntry(path, entry)}}}`, whole)
+      }),
+      { numRuns: 300 },
+    )
+    assert.throws(() => serializeFileEntry('../up', { size: 0, mtime: 1, parts: [] }), { name: 'UnsafePathError' })
+    assert.throws(() => serializeFileEntry('a', { size: 1, mtime: 1, parts: [] }), { name: 'SizeMismatchError' })
   })
 
   it('writes back every "modified" it read, byte for byte: ints, big ints, any float, -0.0', () => {

@@ -16,7 +16,7 @@ export {
   mergeBundle,
   type ReadBundleOptions,
 } from './read.ts'
-export { bundleToPyJson, fileToPyJson, serializeBundle } from './serialize.ts'
+export { bundleToPyJson, fileToPyJson, serializeBundle, serializeFileEntry } from './serialize.ts'
 export { type EncodeSubBundle, type SplitBundleOptions, type SplitBundleResult, splitBundle } from './split.ts'
 export {
   assertBlockUrl,

@@ -1,9 +1,9 @@
 import { MAX_BUNDLE_SIZE } from '../constants.ts'
 import { BundleTooLargeError } from '../errors.ts'
-import { asciiBytes, PyFloat, type PyObject, setPyKey, stringifyPyJson } from '../pyjson.ts'
+import { asciiBytes, PyFloat, type PyObject, quotePyString, setPyKey, stringifyPyJson } from '../pyjson.ts'
 import { toEpoch2001 } from '../time.ts'
 import { type Bundle, type BundleFile, type BundlePart, recalledModified } from './model.ts'
-import { validateBundle } from './validate.ts'
+import { assertSafePath, validateBundle, validateFile } from './validate.ts'
 
 /**
  * Writes bundles in the current era, byte for byte as the original's
@@ -38,6 +38,17 @@ export function bundleToPyJson(bundle: Bundle): PyObject {
   if (bundle.bundles !== undefined) top.bundles = [...bundle.bundles]
   if (bundle.prior !== undefined) top.prior = bundle.prior
   return top
+}
+
+/**
+ * One file's `"path":{...}`, as it appears in a bundle's `files` object,
+ * after the checks {@link serializeBundle} makes on it: what a writer
+ * streaming a large bundle joins into pieces, one entry at a time.
+ */
+export function serializeFileEntry(path: string, file: BundleFile): string {
+  assertSafePath(path)
+  validateFile(path, file)
+  return `${quotePyString(path)}:${stringifyPyJson(fileToPyJson(file))}`
 }
 
 /** The JSON value of one file entry in the current era. */

@@ -5,6 +5,7 @@ import {
   type DirectoryEntry,
   MAX_BUNDLE_SIZE,
   serializeBundle,
+  serializeFileEntry,
 } from '@libernet/core'
 import { compareCodePoints } from '../util/code-points.ts'
 
@@ -68,9 +69,7 @@ export class BundleWriter {
     }
     this.#lastPath = path
     this.#files++
-    // Serializing a one-file bundle validates the entry and gives its exact bytes.
-    const json = Buffer.from(serializeBundle(createBundle([[path, file]])))
-    const entry = json.toString('latin1', FILES_OPEN.length, json.byteLength - FILES_CLOSE.length)
+    const entry = serializeFileEntry(path, file)
     const added = entry.length + (this.#current.length > 0 ? 1 : 0)
     if (this.#currentBytes + added > MAX_BUNDLE_SIZE) {
       if (this.#current.length === 0) {
