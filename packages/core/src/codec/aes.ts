@@ -54,7 +54,7 @@ export function encrypt(key: Uint8Array, plaintext: Uint8Array): Uint8Array {
   cipher.setAutoPadding(false)
   const out = cipher.update(padded.subarray(0, total))
   cipher.final()
-  return out
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
 }
 
 /**
