@@ -7,7 +7,6 @@ import {
   parseBlockId,
   throwIfAborted,
 } from '@libernet/core'
-import { FsBlockstore } from 'blockstore-fs'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
 import { NotFoundError } from 'interface-store'
 import type { CID } from 'multiformats/cid'
@@ -121,16 +120,18 @@ export class LibernetBlockstore implements Blockstore {
     checkOptions(options)
     const layout = new StoreLayout(options.path)
     await mkdir(layout.root, { recursive: true })
-    const files = new FsBlockstore(layout.blocks)
-    await files.open()
-    await Promise.all([mkdir(layout.tmp, { recursive: true }), mkdir(layout.quarantine, { recursive: true })])
+    await Promise.all([
+      mkdir(layout.blocks, { recursive: true }),
+      mkdir(layout.tmp, { recursive: true }),
+      mkdir(layout.quarantine, { recursive: true }),
+    ])
     const releaseLock = await acquireLock(layout.lockFile, layout.root)
     let db: MetadataDb | undefined
     try {
       const existed = await exists(layout.database)
       const opened = await openMetadata(layout)
       db = opened.db
-      const store = new LibernetBlockstore(new StoreState(options, layout, files, db), options, releaseLock)
+      const store = new LibernetBlockstore(new StoreState(options, layout, db), options, releaseLock)
       try {
         store.recovery = await recover(store.#state, existed, opened.reason)
       } catch (err) {

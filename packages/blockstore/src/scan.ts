@@ -25,7 +25,8 @@ export async function scanBlocks(
   options: { readAll: boolean; signal?: AbortSignal },
 ): Promise<ScanReport> {
   const report: ScanReport = { checked: 0, bytes: 0, corrupt: [], added: 0, removed: 0, resized: 0 }
-  for await (const { cid } of state.files.getAll({ signal: options.signal })) {
+  const files = await state.files()
+  for await (const { cid } of files.getAll({ signal: options.signal })) {
     throwIfAborted(options.signal)
     let id: BlockId
     try {

@@ -17,7 +17,7 @@ import { DEFAULT_HALF_LIFE, type FsyncPolicy, type LibernetBlockstoreOptions } f
  */
 export class StoreState {
   readonly layout: StoreLayout
-  readonly files: FsBlockstore
+  #files: Promise<FsBlockstore> | undefined
   /** Replaced when a damaged database is rebuilt. */
   db: MetadataDb
   readonly quota: number
@@ -42,9 +42,8 @@ export class StoreState {
   quarantined = 0
   closed = false
 
-  constructor(options: LibernetBlockstoreOptions, layout: StoreLayout, files: FsBlockstore, db: MetadataDb) {
+  constructor(options: LibernetBlockstoreOptions, layout: StoreLayout, db: MetadataDb) {
     this.layout = layout
-    this.files = files
     this.db = db
     this.quota = options.quota ?? Number.POSITIVE_INFINITY
     this.halfLife = options.halfLife ?? DEFAULT_HALF_LIFE
@@ -97,9 +96,23 @@ export class StoreState {
     return this.totals.bytes - this.totals.pinnedBytes
   }
 
+  /**
+   * blockstore-fs over the blocks directory, for listing and deleting files.
+   * Loaded on first use: its module graph (a glob library) is most of what
+   * a command that only reads and writes blocks would otherwise load.
+   */
+  files(): Promise<FsBlockstore> {
+    this.#files ??= import('blockstore-fs').then(async ({ FsBlockstore }) => {
+      const files = new FsBlockstore(this.layout.blocks)
+      await files.open()
+      return files
+    })
+    return this.#files
+  }
+
   /** Removes a block's file (its row is the caller's business). */
   async removeFile(id: BlockId): Promise<void> {
-    await this.files.delete(idToCid(id))
+    await (await this.files()).delete(idToCid(id))
     this.unsynced.delete(id)
   }
 }
