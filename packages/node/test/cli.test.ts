@@ -3,7 +3,9 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
+import { Output } from '../src/cli/output.ts'
 import { BIN, describeTree, runCli, runJson, runMain, scratch } from './helpers.ts'
 import { pseudoRandom, writeTestTree } from './tree.ts'
 
@@ -212,6 +214,39 @@ describe('libernet CLI: usage and exit codes', () => {
       assert.match(result.stderr, /cannot back up .*missing: ENOENT/)
     } finally {
       work.cleanup()
+    }
+  })
+})
+
+describe('libernet CLI: output', () => {
+  /** A stream that says it is a terminal and keeps what is written to it. */
+  function terminal(): PassThrough & { isTTY: boolean; columns: number; text: () => string } {
+    const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 120 })
+    const chunks: Buffer[] = []
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+    return Object.assign(stream, { text: () => Buffer.concat(chunks).toString('utf8') })
+  }
+
+  it('draws a progress bar on a terminal, and none when stderr is not one or with --json', async () => {
+    const stderr = terminal()
+    const output = new Output({ json: false, quiet: false, stdout: new PassThrough(), stderr })
+    let bytes = 0
+    const bar = output.progress('backup', () => ({ bytes, totalBytes: 2_000_000, files: 3, totalFiles: 4 }))
+    bytes = 1_000_000
+    bar.stop()
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.match(stderr.text(), /backup .*50% \| 977 KiB \/ 1\.9 MiB \| 3\/4 files/)
+
+    for (const options of [
+      { json: false, stderr: Object.assign(new PassThrough(), { isTTY: false }) },
+      { json: true, stderr: terminal() },
+    ]) {
+      const chunks: Buffer[] = []
+      options.stderr.on('data', (chunk: Buffer) => chunks.push(chunk))
+      const quiet = new Output({ json: options.json, quiet: false, stdout: new PassThrough(), stderr: options.stderr })
+      quiet.progress('backup', () => ({ bytes: 1, totalBytes: 2, files: 0 })).stop()
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.equal(Buffer.concat(chunks).length, 0)
     }
   })
 })

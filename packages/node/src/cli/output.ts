@@ -1,4 +1,5 @@
-import { SingleBar } from 'cli-progress'
+import { createRequire } from 'node:module'
+import type { SingleBar } from 'cli-progress'
 import { formatBytes, formatDuration } from '../util/format.ts'
 
 /** Where output goes: process.stdout/stderr, or any writable (tests) that may say it is a terminal. */
@@ -111,7 +112,9 @@ class ProgressBar {
   constructor(label: string, sample: () => ProgressSample, stream: OutputStream) {
     this.#sample = sample
     this.#stream = stream
-    this.#bar = new SingleBar({
+    // Loaded only when a bar is shown (on a terminal): its 16 modules are not worth loading otherwise.
+    const { SingleBar: Bar } = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress')
+    this.#bar = new Bar({
       stream,
       format: `${label} {bar} {percentage}% | {done} / {total_bytes} | {files} files | {speed} | ETA {eta_text}`,
       barsize: 24,
