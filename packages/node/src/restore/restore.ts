@@ -138,12 +138,19 @@ export async function restore(url: string, directory: string, options: RestoreOp
       bytesWritten += bytes
     },
   }
-  const created = new Set<string>()
+  // The creation itself is remembered, not its completion: the files of one directory are written many at
+  // a time, and each would otherwise start its own mkdir while the first is under way.
+  const created = new Map<string, Promise<unknown>>()
   const ensureParent = async (absolute: string): Promise<void> => {
     const parent = dirname(absolute)
-    if (created.has(parent)) return
-    await mkdir(parent, { recursive: true })
-    created.add(parent)
+    let creating = created.get(parent)
+    if (creating === undefined) {
+      creating = mkdir(parent, { recursive: true })
+      created.set(parent, creating)
+      // A failure is reported to each file that needed the directory, and tried again by the next one.
+      creating.catch(() => created.delete(parent))
+    }
+    await creating
   }
   // Workers that read the block files themselves leave the main thread little but the bundles; otherwise it
   // fetches every block too, and one core is left to it. They start now, to be ready once the checks pass.
