@@ -322,10 +322,8 @@ export async function backup(folder: string, options: BackupOptions): Promise<Ba
     }
     // Every block file recorded in the store before the pin counts and protects them.
     await writer.settle()
-    console.error('T', performance.now().toFixed(0), 'settled')
     const storedBytes = writer.stats.newBytes + topBytes
     await store.pin(url, `backup:${root}`, references !== undefined ? { references } : {})
-    console.error('T', performance.now().toFixed(0), 'pinned')
     const seconds = (performance.now() - started) / 1000
     const summary: BackupResult = {
       ...result,
