@@ -30,6 +30,8 @@ describe('libernet CLI: backup and restore', () => {
     writeTestTree(source)
     const result = await runJson<BackupJson>(['--data', data, 'backup', source])
     assert.equal(result.code, 0, result.stderr)
+    // With --json and nothing wrong, stdout holds the one JSON object and stderr nothing at all.
+    assert.equal(result.stderr, '')
     backup = result.json
   })
   after(() => work.cleanup())
@@ -54,6 +56,7 @@ describe('libernet CLI: backup and restore', () => {
       target,
     ])
     assert.equal(first.code, 0, first.stderr)
+    assert.equal(first.stderr, '')
     assert.deepEqual(describeTree(target), describeTree(source))
     assert.equal(first.json.written, first.json.files)
 

@@ -7,10 +7,13 @@ import { describeTree, ensureDir, runJson, scratch, startCli } from './helpers.t
 import { pseudoRandom } from './tree.ts'
 
 /** Files below `directory`, recursively (0 while it does not exist). */
-function countFiles(directory: string): number {
+/** Files under `directory`; with `complete`, only those in place (not a restore's temporary files). */
+function countFiles(directory: string, options: { complete?: boolean } = {}): number {
   if (!existsSync(directory)) return 0
   let count = 0
-  for (const entry of readdirSync(directory, { withFileTypes: true, recursive: true })) if (entry.isFile()) count++
+  for (const entry of readdirSync(directory, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && !(options.complete === true && entry.name.startsWith('.libernet-partial-'))) count++
+  }
   return count
 }
 
@@ -71,7 +74,10 @@ describe('kill -9 during backup and restore, then rerun', () => {
     const backup = await runJson<{ url: string }>(['--data', data, 'backup', source])
     assert.equal(backup.code, 0, backup.stderr)
     const target = join(work.dir, 'restored-after-restore-crash')
-    const killed = await killMidway(['--data', data, 'restore', backup.json.url, target], () => countFiles(target) > 40)
+    const killed = await killMidway(
+      ['--data', data, 'restore', backup.json.url, target],
+      () => countFiles(target, { complete: true }) > 40,
+    )
     assert.ok(killed, 'the restore was still running when killed')
     assert.notDeepEqual(describeTree(target), describeTree(source), 'the killed restore was incomplete')
 
