@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import type { BlockId } from '@libernet/core'
+import { type BlockId, idToCid } from '@libernet/core'
+import { NextToLast } from 'blockstore-fs/sharding'
 import fc from 'fast-check'
 import { DirectorySyncer } from '../src/atomic-write.ts'
 import { makeDurable, startFileSystemSync } from '../src/durability.ts'
 import { addRequests, requestsAt } from '../src/heat.ts'
 import { KeyedMutex } from '../src/keyed-mutex.ts'
-import { StoreLayout } from '../src/layout.ts'
+import { multihashBase32, StoreLayout } from '../src/layout.ts'
 import { prefixFloor } from '../src/like-index.ts'
 import { orderedParallel } from '../src/ordered-parallel.ts'
 import type { StoreState } from '../src/state.ts'
@@ -156,5 +158,23 @@ describe('makeDurable with a file-system sync started early', () => {
     assert.equal(startFileSystemSync(state), undefined)
     await makeDurable(state, ids, undefined)
     assert.equal(state.unsynced.size, 0)
+  })
+})
+
+describe('StoreLayout.locate', () => {
+  it("names every block as blockstore-fs's NextToLast does for its CID", () => {
+    const layout = new StoreLayout('/store')
+    const sharding = new NextToLast()
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9a-f]{64}$/), (id) => {
+        const { dir, file } = sharding.encode(idToCid(id))
+        assert.deepEqual(layout.locate(id), { dir: join('/store/blocks', dir), file: join('/store/blocks', dir, file) })
+      }),
+      { numRuns: 2000 },
+    )
+    for (const id of ['0'.repeat(64), 'f'.repeat(64)]) {
+      const { file } = sharding.encode(idToCid(id))
+      assert.equal(multihashBase32(id), file.slice(0, -'.data'.length))
+    }
   })
 })
