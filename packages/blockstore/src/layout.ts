@@ -2,6 +2,9 @@ import { join, sep } from 'node:path'
 import type { BlockId } from '@libernet/core'
 import { NextToLast } from 'blockstore-fs/sharding'
 
+/** blockstore-fs's `NextToLast` default: a block's directory is the last two characters of its name. */
+const SHARD_CHARS = 2
+
 /**
  * Where everything lives under the store's directory:
  *
@@ -13,9 +16,6 @@ import { NextToLast } from 'blockstore-fs/sharding'
  *   meta.sqlite    per-block metadata (size, pins, request heat, replicas); rebuildable
  *   LOCK           pid of the process that has the store open
  */
-/** blockstore-fs's `NextToLast` default: a block's directory is the last two characters of its name. */
-const SHARD_CHARS = 2
-
 export class StoreLayout {
   readonly root: string
   readonly blocks: string

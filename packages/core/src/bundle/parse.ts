@@ -110,13 +110,10 @@ function fileFromPyJson(path: string, entry: PyJson, era: BundleEra): BundleFile
     throw new InvalidBundleError(`"modified" of ${JSON.stringify(path)} is not a number`)
   }
   const written = modified instanceof PyFloat ? modified.value : Number(modified)
+  const size = sizeFromPyJson(entry.size, path)
   const fileParts: BundlePart[] = new Array(parts.length)
   for (let index = 0; index < parts.length; index++) fileParts[index] = partFromPyJson(parts[index]!, path, index)
-  const file: BundleFile = {
-    size: sizeFromPyJson(entry.size, path),
-    mtime: era === 'current' ? fromEpoch2001(written) : written,
-    parts: fileParts,
-  }
+  const file: BundleFile = { size, mtime: era === 'current' ? fromEpoch2001(written) : written, parts: fileParts }
   const { executable, readonly, link } = entry
   if (executable !== undefined) file.executable = booleanFromPyJson(executable, 'executable', path)
   if (readonly !== undefined) file.readonly = booleanFromPyJson(readonly, 'readonly', path)
