@@ -226,7 +226,7 @@ export class LibernetBlockstore implements Blockstore {
   blockFile(id: BlockId): { path: string; size: number; crc?: number } | undefined {
     this.#state.assertOpen()
     const key = toKey(parseBlockId(id))
-    const row = this.#state.db.getBlock(key)
+    const row = this.#state.db.getBlockFile(key)
     if (row === undefined) return undefined
     this.#state.access.record(id, key, this.#state.now())
     const file = { path: this.#state.layout.locate(id).file, size: row.size }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readdir, writeFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { Worker } from 'node:worker_threads'
@@ -18,6 +18,13 @@ describe('block files written outside the store', () => {
     assert.equal(store.hasBlock(blocks[0]!.id), false)
     assert.deepEqual(await store.adoptBlockFiles(written), [true, true, true])
     for (const block of blocks) assert.deepEqual(await store.getBlock(block.id), block.bytes)
+    // What a worker needs to read one back itself: its path, size and recorded CRC-32.
+    for (const [index, block] of blocks.entries()) {
+      const file = store.blockFile(block.id)!
+      assert.deepEqual(file, { path: file.path, size: block.bytes.byteLength, crc: written[index]!.crc })
+      assert.deepEqual(new Uint8Array(await readFile(file.path)), block.bytes)
+    }
+    assert.equal(store.blockFile(randomBlock(10).id), undefined)
     assert.equal(store.stats().blocks, 3)
     assert.equal(store.stats().bytes, 71_001)
     assert.ok(written.some((block) => block.newDirectory))
