@@ -110,7 +110,9 @@ function run(op: SinkOp): SinkResult | undefined {
         try {
           if (open.end !== begin.size) ftruncateSync(fd, begin.size)
           createdMode ??= fstatSync(fd).mode
-          fchmodSync(fd, modeFor(createdMode, begin))
+          // Most files keep the mode they were created with (0666 less the umask): no call for those.
+          const mode = modeFor(createdMode, begin)
+          if (mode !== (createdMode & 0o7777)) fchmodSync(fd, mode)
           futimesSync(fd, begin.mtime, begin.mtime)
           if (begin.fsync) fsyncSync(fd)
         } finally {
