@@ -162,33 +162,34 @@ export class FileSink {
       offset += part.size
       if (part.size === 0 || options.zeroParts.has(part.url)) continue
       await budget.acquire(part.size, context.signal)
-      const fetch = (async () => {
-        let queued = false
-        try {
-          const target = partTarget(part.url)
-          const op: SinkOp = { op: 'part', file: id, offset: at, size: part.size, mode: target.mode, id: target.id }
-          if (target.key !== undefined) op.key = target.key
-          // A local block file is read by the worker itself: its bytes never pass through this thread.
-          const source = context.store.localFile?.(target.id)
-          if (source !== undefined) op.source = source
-          else {
-            // Decoding checks the stored bytes against the id, so the store need not hash them first.
-            const stored = await context.store.get(target.id, { signal: context.signal, verify: false })
-            if (stored === undefined) {
-              missing.push(target.id)
-              return
-            }
-            this.#place(slot, op, stored)
-          }
+      let pending = false
+      try {
+        const target = partTarget(part.url)
+        const op: SinkOp = { op: 'part', file: id, offset: at, size: part.size, mode: target.mode, id: target.id }
+        if (target.key !== undefined) op.key = target.key
+        // A local block file is read by the worker itself: its bytes never pass through this thread.
+        const source = context.store.localFile?.(target.id)
+        if (source !== undefined) {
+          op.source = source
           this.#queue(slot, op, part.size)
-          queued = true
-        } catch (err) {
-          failure ??= err
-        } finally {
-          if (!queued) budget.release(part.size)
+        } else {
+          pending = true
+          fetches.push(
+            this.#fetchPart(slot, op).then(
+              (found) => {
+                if (!found) missing.push(op.id)
+              },
+              (err: unknown) => {
+                failure ??= err
+                budget.release(part.size)
+              },
+            ),
+          )
         }
-      })()
-      fetches.push(fetch)
+      } catch (err) {
+        failure ??= err
+        if (!pending) budget.release(part.size)
+      }
     }
     await Promise.all(fetches)
     if (failure !== undefined || missing.length > 0) {
@@ -209,6 +210,22 @@ export class FileSink {
     error.name = result.name
     if (result.code !== undefined) error.code = result.code
     throw error
+  }
+
+  /**
+   * Fetches a block from the store (another node's, say) and queues it with
+   * `op`; resolves to false, with its budget released, when the store lacks it.
+   */
+  async #fetchPart(slot: Slot, op: Extract<SinkOp, { op: 'part' }>): Promise<boolean> {
+    // Decoding checks the stored bytes against the id, so the store need not hash them first.
+    const stored = await this.#options.context.store.get(op.id, { signal: this.#options.context.signal, verify: false })
+    if (stored === undefined) {
+      this.#options.budget.release(op.size)
+      return false
+    }
+    this.#place(slot, op, stored)
+    this.#queue(slot, op, op.size)
+    return true
   }
 
   async close(): Promise<void> {
