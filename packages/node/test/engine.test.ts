@@ -324,21 +324,45 @@ describe('Semaphore', () => {
 })
 
 describe('garbageCollector', () => {
-  /** Runs `discard` as a worker would (with `options`) on 24 MiB of dead buffers, then 8 MiB more. */
-  async function arrayBuffersAround(options: GarbageCollectorOptions): Promise<{ before: number; after: number }> {
+  /**
+   * Runs `discard` as a worker would: a round of collections first (so that no
+   * marking V8 started on its own is under way while the buffers are made,
+   * which would keep them alive through it), then 24 MiB of buffers that die,
+   * then `collections` budgets' worth of `discard`. Freed memory is counted
+   * once V8 has swept it, which it may finish in a task of its own: `after`
+   * waits for that, half a second at most.
+   */
+  async function arrayBuffersAround(
+    options: GarbageCollectorOptions & { budget: number },
+    collections: number,
+  ): Promise<{ before: number; after: number }> {
     const worker = new Worker(
       `const { parentPort, workerData } = require('node:worker_threads')
        import(workerData.module).then(({ garbageCollector }) => {
-         const discard = garbageCollector(workerData.options)
+         const { options, collections } = workerData
+         const discard = garbageCollector(options)
+         for (let i = 0; i < (options.majorEvery ?? 1); i++) discard(options.budget)
          let kept = []
          for (let i = 0; i < 24; i++) kept.push(Buffer.alloc(1024 * 1024, i))
          kept = undefined
-         discard(24 * 1024 * 1024)
          const before = process.memoryUsage().arrayBuffers
-         discard(8 * 1024 * 1024)
-         parentPort.postMessage({ before, after: process.memoryUsage().arrayBuffers })
+         for (let i = 0; i < collections; i++) discard(options.budget)
+         let waits = 0
+         const report = () => {
+           const after = process.memoryUsage().arrayBuffers
+           if (after < 4 * 1024 * 1024 || ++waits > 50) parentPort.postMessage({ before, after })
+           else setTimeout(report, 10)
+         }
+         report()
        })`,
-      { eval: true, workerData: { module: new URL('../src/util/collect-garbage.ts', import.meta.url).href, options } },
+      {
+        eval: true,
+        workerData: {
+          module: new URL('../src/util/collect-garbage.ts', import.meta.url).href,
+          options,
+          collections,
+        },
+      },
     )
     try {
       return (await new Promise((resolve, reject) => {
@@ -351,14 +375,13 @@ describe('garbageCollector', () => {
   }
 
   it("frees a worker's dead buffers once the budget is spent, long before V8 would on its own", async () => {
-    const { before, after } = await arrayBuffersAround({ budget: 32 * 1024 * 1024 })
+    const { before, after } = await arrayBuffersAround({ budget: 32 * 1024 * 1024 }, 1)
     assert.ok(before >= 24 * 1024 * 1024, `${before} bytes of buffers before`)
     assert.ok(after < 4 * 1024 * 1024, `${after} bytes of buffers after`)
   })
 
-  it('frees buffers that died young with a minor collection', async () => {
-    // The first collection of four is minor.
-    const { before, after } = await arrayBuffersAround({ budget: 32 * 1024 * 1024, majorEvery: 4 })
+  it('with a full collection every fourth time, frees every dead buffer within four budgets', async () => {
+    const { before, after } = await arrayBuffersAround({ budget: 8 * 1024 * 1024, majorEvery: 4 }, 4)
     assert.ok(before >= 24 * 1024 * 1024, `${before} bytes of buffers before`)
     assert.ok(after < 4 * 1024 * 1024, `${after} bytes of buffers after`)
   })
