@@ -83,7 +83,7 @@ describe('libernet CLI: backup and restore', () => {
   it('lists the tree with sizes and dates, as text and as JSON', async () => {
     const text = await runCli(['--data', data, 'ls', backup.url])
     assert.equal(text.code, 0, text.stderr)
-    assert.match(text.stdout, /-rwxr--r-- +21 +2020-09-1\d \d\d:\d\d:\d\d +bin\/run\.sh/)
+    assert.match(text.stdout, /-rwxr-xr-x +21 +2020-09-1\d \d\d:\d\d:\d\d +bin\/run\.sh/)
     assert.match(text.stdout, /link_to_deep_dir -> docs\/deep/)
     assert.match(text.stdout, /emptydir\/nested_empty\//)
     const json = await runJson<{ files: number; entries: Array<{ path: string; type: string; size?: number }> }>([

@@ -87,6 +87,7 @@ function formatEntry(entry: Listed): string {
     case 'link':
       return `lrwxrwxrwx  ${String(entry.size).padStart(12)}  ${formatTimestamp(entry.mtime!)}  ${entry.path} -> ${entry.link}`
     case 'file':
-      return `-r${write}${execute}r--r--  ${String(entry.size).padStart(12)}  ${formatTimestamp(entry.mtime!)}  ${entry.path}`
+      // As a restore makes it under the usual umask 022: execute wherever it can be read.
+      return `-r${write}${execute}r-${execute}r-${execute}  ${String(entry.size).padStart(12)}  ${formatTimestamp(entry.mtime!)}  ${entry.path}`
   }
 }
