@@ -448,6 +448,11 @@ describe('backup and restore workers', () => {
         assert.deepEqual(restored.failed, [])
         assert.deepEqual(describeTree(target), describeTree(source))
       }
+      // More files than the checking pass keeps: the writing pass reads the bundle again.
+      const target = join(work.dir, 'restored-reread')
+      const reread = await restore(tight.url, target, { store, pool, keptEntries: 10 })
+      assert.equal(reread.written, 153)
+      assert.deepEqual(describeTree(target), describeTree(source))
     } finally {
       await pool.close()
     }

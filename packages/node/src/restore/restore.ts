@@ -28,7 +28,7 @@ const DEFAULT_CONCURRENCY = 128
  * main thread for the 6,000 files of the backup benchmark). Past this the
  * writing pass reads the bundles again, so memory stays bounded on any tree.
  */
-const KEPT_ENTRIES = 20_000
+const DEFAULT_KEPT_ENTRIES = 20_000
 
 export interface RestoreOptions {
   store: EngineStore
@@ -56,6 +56,11 @@ export interface RestoreOptions {
    * bytes in flight are bounded by `inFlightBytes` whatever this is).
    */
   concurrency?: number
+  /**
+   * Files the checking pass keeps for the writing pass (default 20,000);
+   * with more, the writing pass reads the bundles again.
+   */
+  keptEntries?: number
   /** Threads that decode blocks and write files (default: one less than the codec pool's, at least one). */
   workers?: number
   signal?: AbortSignal
@@ -173,7 +178,7 @@ export async function restore(url: string, directory: string, options: RestoreOp
       if (target === undefined) continue
       matched++
       if (kept !== undefined) {
-        if (kept.length < KEPT_ENTRIES) kept.push(entry)
+        if (kept.length < (options.keptEntries ?? DEFAULT_KEPT_ENTRIES)) kept.push(entry)
         else kept = undefined
       }
       progress.filesTotal++
