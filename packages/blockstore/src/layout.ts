@@ -1,9 +1,10 @@
 import { join, sep } from 'node:path'
 import type { BlockId } from '@libernet/core'
-import { NextToLast } from 'blockstore-fs/sharding'
 
 /** blockstore-fs's `NextToLast` default: a block's directory is the last two characters of its name. */
 const SHARD_CHARS = 2
+/** blockstore-fs's default extension of a block's file name. */
+const EXTENSION = '.data'
 
 /**
  * Where everything lives under the store's directory:
@@ -24,7 +25,6 @@ export class StoreLayout {
   readonly pinsFile: string
   readonly database: string
   readonly lockFile: string
-  readonly sharding = new NextToLast({ prefixLength: SHARD_CHARS })
 
   constructor(root: string) {
     this.root = root
@@ -45,11 +45,7 @@ export class StoreLayout {
   locate(id: BlockId): { dir: string; file: string } {
     const name = multihashBase32(id)
     const shard = `${this.blocks}${sep}${name.slice(-SHARD_CHARS)}`
-    return { dir: shard, file: `${shard}${sep}${name}${this.sharding.extension}` }
-  }
-
-  get extension(): string {
-    return this.sharding.extension
+    return { dir: shard, file: `${shard}${sep}${name}${EXTENSION}` }
   }
 }
 
