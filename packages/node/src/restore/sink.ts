@@ -162,7 +162,7 @@ export class FileSink {
       offset += part.size
       if (part.size === 0 || options.zeroParts.has(part.url)) continue
       await budget.acquire(part.size, context.signal)
-      let pending = false
+      let fetching = false
       try {
         const target = partTarget(part.url)
         const op: SinkOp = { op: 'part', file: id, offset: at, size: part.size, mode: target.mode, id: target.id }
@@ -173,7 +173,7 @@ export class FileSink {
           op.source = source
           this.#queue(slot, op, part.size)
         } else {
-          pending = true
+          fetching = true
           fetches.push(
             this.#fetchPart(slot, op).then(
               (found) => {
@@ -181,14 +181,14 @@ export class FileSink {
               },
               (err: unknown) => {
                 failure ??= err
-                budget.release(part.size)
               },
             ),
           )
         }
       } catch (err) {
         failure ??= err
-        if (!pending) budget.release(part.size)
+        // A fetch releases its own budget.
+        if (!fetching) budget.release(part.size)
       }
     }
     await Promise.all(fetches)
@@ -214,18 +214,23 @@ export class FileSink {
 
   /**
    * Fetches a block from the store (another node's, say) and queues it with
-   * `op`; resolves to false, with its budget released, when the store lacks it.
+   * `op`; resolves to false when the store lacks it. Its budget is released
+   * unless it was queued (the worker's reply releases it then).
    */
   async #fetchPart(slot: Slot, op: Extract<SinkOp, { op: 'part' }>): Promise<boolean> {
-    // Decoding checks the stored bytes against the id, so the store need not hash them first.
-    const stored = await this.#options.context.store.get(op.id, { signal: this.#options.context.signal, verify: false })
-    if (stored === undefined) {
-      this.#options.budget.release(op.size)
-      return false
+    const { context, budget } = this.#options
+    let queued = false
+    try {
+      // Decoding checks the stored bytes against the id, so the store need not hash them first.
+      const stored = await context.store.get(op.id, { signal: context.signal, verify: false })
+      if (stored === undefined) return false
+      this.#place(slot, op, stored)
+      this.#queue(slot, op, op.size)
+      queued = true
+      return true
+    } finally {
+      if (!queued) budget.release(op.size)
     }
-    this.#place(slot, op, stored)
-    this.#queue(slot, op, op.size)
-    return true
   }
 
   async close(): Promise<void> {
