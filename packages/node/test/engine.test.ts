@@ -419,6 +419,8 @@ describe('import layouts', () => {
 describe('backup and restore workers', () => {
   const work = scratch('workers')
   after(() => work.cleanup())
+  /** Chunker parameters for pools fed small files. */
+  const CHUNKS = { min: 4096, avg: 16384, max: 65536 }
 
   /** Large files (several chunks, ring wrap-around), many small ones (batched tasks), an empty one. */
   function makeTree(root: string): void {
@@ -487,7 +489,7 @@ describe('backup and restore workers', () => {
     const source = join(work.dir, 'source-small')
     const count = 600
     writeRandomFiles(source, '', count, 6, (index) => 100 + index)
-    const pool = new IngestPool({ store: memoryStore(), params: { min: 4096, avg: 16384, max: 65536 }, size: 2 })
+    const pool = new IngestPool({ store: memoryStore(), params: CHUNKS, size: 2 })
     try {
       // As a backup feeds it: a bounded window of files in flight, the oldest awaited before the next is added.
       const window: Array<Promise<{ size: number }>> = []
@@ -523,7 +525,7 @@ describe('backup and restore workers', () => {
         },
       },
     }
-    const pool = new IngestPool({ store, params: { min: 4096, avg: 16384, max: 65536 }, size: 2 })
+    const pool = new IngestPool({ store, params: CHUNKS, size: 2 })
     try {
       const files = await Promise.all(
         Array.from({ length: count }, (_, index) => pool.readFile(join(source, `${index % 5}/f${index}`), 200 + index)),
@@ -545,7 +547,7 @@ describe('backup and restore workers', () => {
     const source = join(work.dir, 'source-delayed')
     writeRandomFiles(source, '', 20, 2, (index) => 300 + index)
     const repo = await openRepo(join(work.dir, 'delayed-data'), { workers: 1 })
-    const pool = new IngestPool({ store: repo.store, params: { min: 4096, avg: 16384, max: 65536 }, size: 1 })
+    const pool = new IngestPool({ store: repo.store, params: CHUNKS, size: 1 })
     try {
       await Promise.all(
         Array.from({ length: 20 }, (_, index) => pool.readFile(join(source, `${index % 2}/f${index}`), 300)),
@@ -561,7 +563,7 @@ describe('backup and restore workers', () => {
   })
 
   it('an unreadable file is an IngestFileError with the system call and code', async () => {
-    const pool = new IngestPool({ store: memoryStore(), params: { min: 4096, avg: 16384, max: 65536 }, size: 1 })
+    const pool = new IngestPool({ store: memoryStore(), params: CHUNKS, size: 1 })
     try {
       await assert.rejects(pool.readFile(join(work.dir, 'no-such-file'), 0), (err: Error & { code?: string }) => {
         assert.equal(err.name, 'Error')
