@@ -15,13 +15,10 @@ import { closeSync, constants, mkdirSync, openSync, renameSync, unlinkSync, writ
 import { basename, join } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { crc32 } from 'node:zlib'
-import {
-  type BlockId,
-  BlockTooLargeError,
-  LEGACY_MAX_BLOCK_SIZE,
-  parseBlockId,
-  verifyStoredBlock,
-} from '@libernet/core'
+import { verifyStoredBlock } from '@libernet/core/codec'
+import { LEGACY_MAX_BLOCK_SIZE } from '@libernet/core/constants'
+import { BlockTooLargeError } from '@libernet/core/errors'
+import { type BlockId, parseBlockId } from '@libernet/core/id'
 import { asDiskFull } from './disk-full.ts'
 import { StoreLayout } from './layout.ts'
 

@@ -1,5 +1,5 @@
 import { DiskFullError } from './errors.ts'
-import { SQLITE_FULL, sqliteResultCode } from './metadata.ts'
+import { SQLITE_FULL, sqliteResultCode } from './sqlite-codes.ts'
 
 /** A DiskFullError for out-of-space failures of the file system or SQLite; undefined for anything else. */
 export function asDiskFull(err: unknown): DiskFullError | undefined {

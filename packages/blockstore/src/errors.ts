@@ -1,4 +1,4 @@
-import { BlockVerificationError, LibernetError } from '@libernet/core'
+import { BlockVerificationError, LibernetError } from '@libernet/core/errors'
 
 /**
  * Errors of the block store. Each has a stable `.name` and `.code` so callers

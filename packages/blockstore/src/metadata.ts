@@ -1,5 +1,6 @@
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite'
 import type { IndexEntry, SortedIdIndex } from './like-index.ts'
+import { SQLITE_DAMAGED, sqliteResultCode } from './sqlite-codes.ts'
 
 /**
  * Per-block metadata in SQLite (`node:sqlite`, built into Node 24: no native
@@ -91,21 +92,6 @@ export interface AccessUpdate {
   since: number
   lastAccess: number
 }
-
-/** SQLite's primary result code of an error thrown by node:sqlite, if it is one. */
-export function sqliteResultCode(err: unknown): number | undefined {
-  if (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ERR_SQLITE_ERROR') {
-    const errcode = (err as { errcode?: unknown }).errcode
-    if (typeof errcode === 'number') return errcode & 0xff
-  }
-  return undefined
-}
-
-export const SQLITE_FULL = 13
-export const SQLITE_BUSY = 5
-export const SQLITE_LOCKED = 6
-/** Result codes meaning the file is damaged or not a database at all. */
-const SQLITE_DAMAGED = new Set([11 /* CORRUPT */, 26 /* NOTADB */])
 
 /** A metadata file this version cannot use (a newer schema). */
 export class UnreadableMetadataError extends Error {}

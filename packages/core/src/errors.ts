@@ -114,3 +114,8 @@ export function throwIfAborted(signal?: AbortSignal): void {
     throw new AbortError(undefined, { cause: signal.reason })
   }
 }
+
+/** A value as an error message quotes it: hostile input can be any length, a message stays under 81 characters. */
+export function excerpt(value: string): string {
+  return value.length > 80 ? `${value.slice(0, 77)}...` : value
+}

@@ -1,5 +1,6 @@
 export * from './bundle/index.ts'
 export * from './chunker/index.ts'
+export * from './cid.ts'
 export * from './codec/index.ts'
 export * from './constants.ts'
 export * from './errors.ts'

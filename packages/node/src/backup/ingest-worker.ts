@@ -11,7 +11,8 @@ import type { BigIntStats } from 'node:fs'
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { BlockFileWriter, type WrittenBlock } from '@libernet/blockstore/block-files'
-import { encodeConvergent, findCutPoint } from '@libernet/core'
+import { findCutPoint } from '@libernet/core/chunker'
+import { encodeConvergent } from '@libernet/core/codec'
 import { garbageCollector } from '../util/collect-garbage.ts'
 import {
   type IngestEvent,

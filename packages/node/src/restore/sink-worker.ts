@@ -18,8 +18,11 @@ import {
   writeSync,
 } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
-import { decodeBlock, decodeStoredFile } from '@libernet/core'
+import { decodeBlock } from '@libernet/core/codec'
+import { decodeStoredFile } from '@libernet/core/stored-file'
 import { garbageCollector } from '../util/collect-garbage.ts'
+import { isAllZero } from './holes.ts'
+import { modeFor } from './mode.ts'
 import {
   RING_USED,
   type SinkOp,
@@ -28,7 +31,6 @@ import {
   type SinkResult,
   type SinkWorkerData,
 } from './sink-protocol.ts'
-import { isAllZero, modeFor } from './writer.ts'
 
 const port = parentPort
 if (port === null) throw new Error('sink-worker.ts must run in a worker thread')

@@ -7,6 +7,8 @@ import type { BundleFile } from '@libernet/core'
 import { type ContentContext, loadPlaintext, partTarget } from '../content.ts'
 import { MissingBlocksError, RestoreConflictError } from '../errors.ts'
 import type { Semaphore } from '../util/semaphore.ts'
+import { isAllZero } from './holes.ts'
+import { modeFor } from './mode.ts'
 
 /** Prefix of the temporary name a file is written under before it is renamed into place. */
 export const PARTIAL_PREFIX = '.libernet-partial-'
@@ -159,19 +161,6 @@ export function looksUpToDate(stats: BigIntStats, file: BundleFile): boolean {
   return modeFor(mode, file) === (mode & 0o7777)
 }
 
-/**
- * The mode a file gets: what the umask gave it at creation, plus execute
- * where it can be read when executable, minus every write bit when read-only.
- */
-export function modeFor(current: number, file: Pick<BundleFile, 'executable' | 'readonly'>): number {
-  let mode = current & 0o7777
-  if (file.executable === true) mode |= (mode & 0o444) >> 2
-  else mode &= ~0o111
-  if (file.readonly === true) mode &= ~0o222
-  else mode |= 0o200
-  return mode
-}
-
 export async function contentMatches(absolute: string, file: BundleFile, options: FileWriterOptions): Promise<boolean> {
   const handle = await open(absolute, 'r')
   try {
@@ -194,16 +183,6 @@ export async function contentMatches(absolute: string, file: BundleFile, options
   } finally {
     await handle.close()
   }
-}
-
-const ZEROS = new Uint8Array(64 * 1024)
-
-export function isAllZero(bytes: Uint8Array): boolean {
-  for (let offset = 0; offset < bytes.byteLength; offset += ZEROS.byteLength) {
-    const slice = bytes.subarray(offset, offset + ZEROS.byteLength)
-    if (Buffer.compare(slice, ZEROS.subarray(0, slice.byteLength)) !== 0) return false
-  }
-  return true
 }
 
 async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
