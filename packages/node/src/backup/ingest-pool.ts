@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads'
 import { DiskFullError, type WrittenBlock } from '@libernet/blockstore'
 import { AbortError, type BundlePart, contentUrl, type FastCdcParams } from '@libernet/core'
 import type { EngineStore } from '../store.ts'
-import { GARBAGE_BUDGET } from '../util/collect-garbage.ts'
+import type { GarbageCollectorOptions } from '../util/collect-garbage.ts'
 import type { BlockWriterStats } from './block-writer.ts'
 import {
   type IngestEvent,
@@ -88,13 +88,16 @@ const TASK_BYTES = 512 * 1024
 const TASKS_PER_WORKER = 2
 
 /**
- * Dead buffers (cipher output) the ingest workers leave between them before
- * each collects its own: an eighth of that per worker with eight. Two workers
- * collecting every 64 MiB instead of every 16 took full backups of the
- * benchmark from 3.80-4.19 s to 3.63-3.83 s (four alternating pairs), with
- * peak RSS 227-254 MiB instead of 199-216.
+ * How each ingest worker collects the cipher's output, which dies in the
+ * task that made it: a minor collection once this many bytes of it have
+ * died frees it while it is still young (a major one every eighth time frees
+ * what was promoted). Fresh memory is dear here (page faults on a virtual
+ * machine), and waiting for 64 MiB of it before a full collection left each
+ * worker's malloc arena 45 MiB large (now 14). On the backup benchmark (six
+ * alternating pairs) full backups took 3.88-4.77 s instead of 4.46-5.00 s,
+ * with peak RSS 181-213 MiB instead of 243-267.
  */
-const INGEST_GARBAGE_BYTES = 128 * 1024 * 1024
+const INGEST_GARBAGE: GarbageCollectorOptions = { budget: 4 * 1024 * 1024, majorEvery: 8 }
 
 /**
  * Block files written by the workers are recorded in the store in batches of
@@ -159,7 +162,7 @@ export class IngestPool {
         control: new SharedArrayBuffer(4),
         params: { min: options.params.min, avg: options.params.avg, max: options.params.max },
         level: options.level,
-        garbageBudget: Math.max(GARBAGE_BUDGET, Math.floor(INGEST_GARBAGE_BYTES / size)),
+        garbage: INGEST_GARBAGE,
       }
       const worker = new Worker(WORKER_URL, { workerData: data })
       const slot: Slot = {

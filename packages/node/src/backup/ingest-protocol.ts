@@ -1,5 +1,6 @@
 import type { BlockFileTarget } from '@libernet/blockstore'
 import type { FastCdcParams } from '@libernet/core'
+import type { GarbageCollectorOptions } from '../util/collect-garbage.ts'
 
 /**
  * Messages between the {@link IngestPool} and its workers. Encoded blocks do
@@ -20,8 +21,8 @@ export interface IngestWorkerData {
   params: FastCdcParams
   /** zlib level; undefined: core's default. */
   level: number | undefined
-  /** Bytes of dead buffers the worker leaves before it collects them (see garbageCollector). */
-  garbageBudget: number
+  /** When the worker collects its dead buffers. */
+  garbage: GarbageCollectorOptions
 }
 
 export const USED = 0

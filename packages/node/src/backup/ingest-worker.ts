@@ -25,10 +25,10 @@ import {
 const port = parentPort
 if (port === null) throw new Error('ingest-worker.ts must run in a worker thread')
 
-const { ring: ringBuffer, control, params, level, blockFiles, garbageBudget } = workerData as IngestWorkerData
+const { ring: ringBuffer, control, params, level, blockFiles, garbage } = workerData as IngestWorkerData
 const ring = new Uint8Array(ringBuffer)
 const writer = blockFiles === undefined ? undefined : new BlockFileWriter(blockFiles)
-const discard = garbageCollector({ budget: garbageBudget })
+const discard = garbageCollector(garbage)
 const used = new Int32Array(control)
 const encodeOptions = level !== undefined ? { level } : {}
 /** Twice the largest chunk: after moving the unconsumed tail to the front there is always room for a full chunk. */

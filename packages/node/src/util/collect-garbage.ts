@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 
 /** Dead buffer bytes a worker leaves before it collects them (see {@link garbageCollector}). */
-export const GARBAGE_BUDGET = 16 * 1024 * 1024
+const GARBAGE_BUDGET = 16 * 1024 * 1024
 
 export interface GarbageCollectorOptions {
   /** Dead buffer bytes between collections (default {@link GARBAGE_BUDGET}). */
