@@ -38,7 +38,8 @@ if (port === null) throw new Error('sink-worker.ts must run in a worker thread')
 const { ring: ringBuffer, control } = workerData as SinkWorkerData
 const ring = new Uint8Array(ringBuffer)
 const used = new Int32Array(control)
-const discard = garbageCollector({ majorEvery: 4 })
+// Decrypted and inflated blocks die once written: minor collections free them young, as in the ingest workers.
+const discard = garbageCollector({ budget: 4 * 1024 * 1024, majorEvery: 8 })
 
 interface OpenFile {
   fd: number
