@@ -322,6 +322,8 @@ export async function backup(folder: string, options: BackupOptions): Promise<Ba
     }
     // Every block file recorded in the store before the pin counts and protects them.
     await writer.settle()
+    // The workers have nothing left to do: they stop while the pin syncs the store (the backup awaits it before it returns).
+    writer.close().catch(() => {})
     const storedBytes = writer.stats.newBytes + topBytes
     await store.pin(url, `backup:${root}`, references !== undefined ? { references } : {})
     const seconds = (performance.now() - started) / 1000

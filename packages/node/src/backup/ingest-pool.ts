@@ -139,6 +139,7 @@ export class IngestPool {
   #nextTask = 0
   #failure: Error | undefined
   #closed = false
+  #closing: Promise<void> | undefined
   #unrecorded: Unrecorded[] = []
   #unrecordedBytes = 0
   /** The batches recorded so far, one after another. */
@@ -248,7 +249,13 @@ export class IngestPool {
     this.#fail(error)
   }
 
-  async close(): Promise<void> {
+  /** Stops the workers and records what they wrote; every call returns the same promise. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true
     this.#signal?.removeEventListener('abort', this.#onAbort)
     this.#fail(new AbortError('ingest pool closed'))
