@@ -14,4 +14,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err
 })
 
-process.exitCode = await main(process.argv.slice(2), { signal: controller.signal })
+const code = await main(process.argv.slice(2), { signal: controller.signal })
+// The command has finished and closed what it opened; exiting now leaves the heaps to the kernel instead of
+// freeing them first (tens of milliseconds after a backup). Standard output is synchronous on pipes and files.
+process.exit(code)
