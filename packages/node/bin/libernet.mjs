@@ -5,14 +5,6 @@
 // types of every module again in each thread: most of a short command's start-up. The cache lives
 // in the system's temporary directory and is checked against each source file.
 import { enableCompileCache } from 'node:module'
-import { setFlagsFromString } from 'node:v8'
-
-// The workers that encode and decode blocks collect their garbage themselves, which takes V8's
-// --expose-gc. V8 checks every cached module against a hash of its flags: set first, here, the flag
-// is the same for every module of every thread in every run. Set later, by the first worker, it
-// changed under the modules still loading, and their cache entries, written under the other flags,
-// were refused and compiled again (85 of 330 modules in a backup).
-setFlagsFromString('--expose-gc')
 
 const { directory } = enableCompileCache()
 if (directory !== undefined) process.env.NODE_COMPILE_CACHE ??= directory

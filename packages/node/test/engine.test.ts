@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { Worker } from 'node:worker_threads'
 import {
   type BlockId,
   type BundleFile,
@@ -34,7 +33,6 @@ import { writeRegularFile } from '../src/restore/writer.ts'
 import { SnapshotLog } from '../src/snapshots.ts'
 import type { EngineStore } from '../src/store.ts'
 import { compareCodePoints } from '../src/util/code-points.ts'
-import type { GarbageCollectorOptions } from '../src/util/collect-garbage.ts'
 import { Semaphore } from '../src/util/semaphore.ts'
 import { describeTree, scratch } from './helpers.ts'
 
@@ -320,70 +318,6 @@ describe('Semaphore', () => {
     const waiting = semaphore.acquire(1, controller.signal)
     controller.abort()
     await assert.rejects(waiting, { name: 'AbortError' })
-  })
-})
-
-describe('garbageCollector', () => {
-  /**
-   * Runs `discard` as a worker would: a round of collections first (so that no
-   * marking V8 started on its own is under way while the buffers are made,
-   * which would keep them alive through it), then 24 MiB of buffers that die,
-   * then `collections` budgets' worth of `discard`. Freed memory is counted
-   * once V8 has swept it, which it may finish in a task of its own: `after`
-   * waits for that, half a second at most.
-   */
-  async function arrayBuffersAround(
-    options: GarbageCollectorOptions & { budget: number },
-    collections: number,
-  ): Promise<{ before: number; after: number }> {
-    const worker = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads')
-       import(workerData.module).then(({ garbageCollector }) => {
-         const { options, collections } = workerData
-         const discard = garbageCollector(options)
-         for (let i = 0; i < (options.majorEvery ?? 1); i++) discard(options.budget)
-         let kept = []
-         for (let i = 0; i < 24; i++) kept.push(Buffer.alloc(1024 * 1024, i))
-         kept = undefined
-         const before = process.memoryUsage().arrayBuffers
-         for (let i = 0; i < collections; i++) discard(options.budget)
-         let waits = 0
-         const report = () => {
-           const after = process.memoryUsage().arrayBuffers
-           if (after < 4 * 1024 * 1024 || ++waits > 50) parentPort.postMessage({ before, after })
-           else setTimeout(report, 10)
-         }
-         report()
-       })`,
-      {
-        eval: true,
-        workerData: {
-          module: new URL('../src/util/collect-garbage.ts', import.meta.url).href,
-          options,
-          collections,
-        },
-      },
-    )
-    try {
-      return (await new Promise((resolve, reject) => {
-        worker.once('message', resolve)
-        worker.once('error', reject)
-      })) as { before: number; after: number }
-    } finally {
-      await worker.terminate()
-    }
-  }
-
-  it("frees a worker's dead buffers once the budget is spent, long before V8 would on its own", async () => {
-    const { before, after } = await arrayBuffersAround({ budget: 32 * 1024 * 1024 }, 1)
-    assert.ok(before >= 24 * 1024 * 1024, `${before} bytes of buffers before`)
-    assert.ok(after < 4 * 1024 * 1024, `${after} bytes of buffers after`)
-  })
-
-  it('with a full collection every fourth time, frees every dead buffer within four budgets', async () => {
-    const { before, after } = await arrayBuffersAround({ budget: 8 * 1024 * 1024, majorEvery: 4 }, 4)
-    assert.ok(before >= 24 * 1024 * 1024, `${before} bytes of buffers before`)
-    assert.ok(after < 4 * 1024 * 1024, `${after} bytes of buffers after`)
   })
 })
 

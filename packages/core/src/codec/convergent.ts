@@ -11,6 +11,7 @@ import { compressIfSmaller, hasZlibHeader, inflate, resolveLevel } from './compr
 import { openEncrypted } from './encrypted.ts'
 import { digest, digestEquals } from './hash.ts'
 import { assertWritableSize } from './limits.ts'
+import { releaseBuffer } from './release.ts'
 import type { DecodeOptions, EncodedBlock, EncodeOptions } from './types.ts'
 
 /**
@@ -60,7 +61,11 @@ function openConvergent(ciphertext: Uint8Array, key: Uint8Array, size: number | 
   if (hasZlibHeader(content)) {
     try {
       const plaintext = inflate(content, undefined, size)
-      if (digestEquals(plaintext, key)) return plaintext
+      if (digestEquals(plaintext, key)) {
+        // The decrypted bytes were only the way to the plaintext.
+        releaseBuffer(content)
+        return plaintext
+      }
     } catch (err) {
       inflateError = err
     }

@@ -2,7 +2,6 @@ import { Worker } from 'node:worker_threads'
 import { DiskFullError, type WrittenBlock } from '@libernet/blockstore'
 import { AbortError, type BundlePart, contentUrl, type FastCdcParams } from '@libernet/core'
 import type { EngineStore } from '../store.ts'
-import type { GarbageCollectorOptions } from '../util/collect-garbage.ts'
 import type { BlockWriterStats } from './block-writer.ts'
 import {
   type IngestEvent,
@@ -88,18 +87,6 @@ const TASK_BYTES = 512 * 1024
 const TASKS_PER_WORKER = 2
 
 /**
- * How each ingest worker collects the cipher's output, which dies in the
- * task that made it: a minor collection once this many bytes of it have
- * died frees it while it is still young (a major one every eighth time frees
- * what was promoted). Fresh memory is dear here (page faults on a virtual
- * machine), and waiting for 64 MiB of it before a full collection left each
- * worker's malloc arena 45 MiB large (now 14). On the backup benchmark (six
- * alternating pairs) full backups took 3.88-4.77 s instead of 4.46-5.00 s,
- * with peak RSS 181-213 MiB instead of 243-267.
- */
-const INGEST_GARBAGE: GarbageCollectorOptions = { budget: 4 * 1024 * 1024, majorEvery: 8 }
-
-/**
  * Block files written by the workers are recorded in the store in batches of
  * this many (or {@link RECORD_BYTES}, or after {@link RECORD_DELAY_MS}), not
  * one transaction per task: with 6,000 small files that was 200 SQLite
@@ -163,7 +150,6 @@ export class IngestPool {
         control: new SharedArrayBuffer(4),
         params: { min: options.params.min, avg: options.params.avg, max: options.params.max },
         level: options.level,
-        garbage: INGEST_GARBAGE,
       }
       const worker = new Worker(WORKER_URL, { workerData: data })
       const slot: Slot = {

@@ -1,6 +1,5 @@
 import type { BlockFileTarget } from '@libernet/blockstore'
 import type { FastCdcParams } from '@libernet/core'
-import type { GarbageCollectorOptions } from '../util/collect-garbage.ts'
 
 /**
  * Messages between the {@link IngestPool} and its workers. Encoded blocks do
@@ -21,8 +20,6 @@ export interface IngestWorkerData {
   params: FastCdcParams
   /** zlib level; undefined: core's default. */
   level: number | undefined
-  /** When the worker collects its dead buffers. */
-  garbage: GarbageCollectorOptions
 }
 
 export const USED = 0

@@ -12,8 +12,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { BlockFileWriter, type WrittenBlock } from '@libernet/blockstore/block-files'
 import { findCutPoint } from '@libernet/core/chunker'
-import { encodeConvergent } from '@libernet/core/codec'
-import { garbageCollector } from '../util/collect-garbage.ts'
+import { encodeConvergent, releaseBuffer } from '@libernet/core/codec'
 import {
   type IngestEvent,
   type IngestMessage,
@@ -25,10 +24,9 @@ import {
 const port = parentPort
 if (port === null) throw new Error('ingest-worker.ts must run in a worker thread')
 
-const { ring: ringBuffer, control, params, level, blockFiles, garbage } = workerData as IngestWorkerData
+const { ring: ringBuffer, control, params, level, blockFiles } = workerData as IngestWorkerData
 const ring = new Uint8Array(ringBuffer)
 const writer = blockFiles === undefined ? undefined : new BlockFileWriter(blockFiles)
-const discard = garbageCollector(garbage)
 const used = new Int32Array(control)
 const encodeOptions = level !== undefined ? { level } : {}
 /** Twice the largest chunk: after moving the unconsumed tail to the front there is always room for a full chunk. */
@@ -76,32 +74,35 @@ class StoreFailure extends Error {}
 
 function encodeChunk(file: number, chunk: Uint8Array): void {
   const block = encodeConvergent(chunk, encodeOptions)
-  // What dies with it once written, at most: the cipher's output, about the chunk's size.
-  discard(chunk.byteLength)
-  if (writer !== undefined) {
-    let written: WrittenBlock
-    try {
-      // The encoder has just hashed these bytes to get the id.
-      written = writer.write(block.id, block.bytes, { hashed: true })
-    } catch (err) {
-      throw new StoreFailure(undefined, { cause: err })
+  try {
+    if (writer !== undefined) {
+      let written: WrittenBlock
+      try {
+        // The encoder has just hashed these bytes to get the id.
+        written = writer.write(block.id, block.bytes, { hashed: true })
+      } catch (err) {
+        throw new StoreFailure(undefined, { cause: err })
+      }
+      const { size: length, crc, newDirectory } = written
+      emit({ kind: 'written', file, id: block.id, key: block.key!, size: chunk.byteLength, length, crc, newDirectory })
+      return
     }
-    const { size: length, crc, newDirectory } = written
-    emit({ kind: 'written', file, id: block.id, key: block.key!, size: chunk.byteLength, length, crc, newDirectory })
-    return
+    const { offset, cost } = allocate(block.bytes.byteLength)
+    ring.set(block.bytes, offset)
+    emit({
+      kind: 'block',
+      file,
+      id: block.id,
+      key: block.key!,
+      size: chunk.byteLength,
+      offset,
+      length: block.bytes.byteLength,
+      cost,
+    })
+  } finally {
+    // Written or copied, the block is done with: its memory is freed now, not at a garbage collection.
+    releaseBuffer(block.bytes)
   }
-  const { offset, cost } = allocate(block.bytes.byteLength)
-  ring.set(block.bytes, offset)
-  emit({
-    kind: 'block',
-    file,
-    id: block.id,
-    key: block.key!,
-    size: chunk.byteLength,
-    offset,
-    length: block.bytes.byteLength,
-    cost,
-  })
 }
 
 /** Same size, modification and change time and inode: the content read is the content of that moment. */

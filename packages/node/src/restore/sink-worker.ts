@@ -18,9 +18,8 @@ import {
   writeSync,
 } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
-import { decodeBlock } from '@libernet/core/codec'
-import { decodeStoredFile } from '@libernet/core/stored-file'
-import { garbageCollector } from '../util/collect-garbage.ts'
+import { decodeBlock, releaseBuffer } from '@libernet/core/codec'
+import { decodeStoredFile, sharesReadBuffer } from '@libernet/core/stored-file'
 import { isAllZero } from './holes.ts'
 import { modeFor } from './mode.ts'
 import {
@@ -38,8 +37,6 @@ if (port === null) throw new Error('sink-worker.ts must run in a worker thread')
 const { ring: ringBuffer, control } = workerData as SinkWorkerData
 const ring = new Uint8Array(ringBuffer)
 const used = new Int32Array(control)
-// Decrypted and inflated blocks die once written: minor collections free them young, as in the ingest workers.
-const discard = garbageCollector({ budget: 4 * 1024 * 1024, majorEvery: 8 })
 
 interface OpenFile {
   fd: number
@@ -99,12 +96,13 @@ function run(op: SinkOp): SinkResult | undefined {
         return { file: op.file, ok: false, decode: true, name: error.name, message: error.message }
       }
       open.bytes += plaintext.byteLength
-      // Dead once written: the plaintext and the decrypted buffer it came from.
-      discard(2 * plaintext.byteLength)
       if (!isAllZero(plaintext)) {
         writeAll(fd, plaintext, op.offset)
         open.end = Math.max(open.end, op.offset + plaintext.byteLength)
       }
+      // Written, the plaintext is done with, unless it is the stored bytes themselves (a block kept as it was):
+      // the read buffer, the ring, or bytes the message carried, which another part may reuse.
+      if (!sharesReadBuffer(plaintext) && plaintext.buffer !== op.stored?.buffer) releaseBuffer(plaintext)
       return undefined
     }
     case 'end': {
