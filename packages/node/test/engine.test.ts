@@ -29,6 +29,7 @@ import { blockIdOfFile } from '../src/import.ts'
 import { openRepo } from '../src/repo.ts'
 import { restore } from '../src/restore/restore.ts'
 import { assertLinkInside, RestoreRoot } from '../src/restore/safe-path.ts'
+import { FileSink } from '../src/restore/sink.ts'
 import { writeRegularFile } from '../src/restore/writer.ts'
 import { SnapshotLog } from '../src/snapshots.ts'
 import type { EngineStore } from '../src/store.ts'
@@ -627,6 +628,44 @@ describe('typed errors of the engine', () => {
     try {
       await assert.rejects(backup(path, { store: memoryStore(), pool }), { name: 'NotADirectoryError' })
     } finally {
+      await pool.close()
+    }
+  })
+
+  it('a restore worker that dies fails every file being written, including those waiting for budget', async () => {
+    const store = memoryStore()
+    const pool = new CodecPool({ size: 1 })
+    const sink = new FileSink({
+      writer: {
+        context: { store, pool },
+        // Less than the files need at once: some wait for budget the dead worker's messages hold.
+        budget: new Semaphore(64 * 1024),
+        fsync: false,
+        verify: false,
+        zeroParts: new Set(),
+      },
+      workerUrl: new URL('./fixtures/crashing-sink-worker.ts', import.meta.url),
+    })
+    try {
+      const files: BundleFile[] = []
+      for (let index = 0; index < 4; index++) {
+        const parts = []
+        for (let part = 0; part < 3; part++) {
+          const block = encodeConvergent(randomBytes(32 * 1024))
+          await store.put(block.id, block.bytes)
+          parts.push({ url: contentUrl('convergent', block.id, block.key!), size: 32 * 1024 })
+        }
+        files.push({ size: 3 * 32 * 1024, mtime: 0, parts })
+      }
+      const writes = files.map((file, index) => sink.write(join(work.dir, `crashed-${index}`), file, true))
+      const settled = await Promise.race([
+        Promise.allSettled(writes),
+        new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 10_000).unref()),
+      ])
+      assert.notEqual(settled, 'hung', 'writes still waiting 10 s after the worker died')
+      for (const outcome of settled as PromiseSettledResult<unknown>[]) assert.equal(outcome.status, 'rejected')
+    } finally {
+      await sink.close()
       await pool.close()
     }
   })

@@ -25,6 +25,8 @@ export interface FileSinkOptions {
   writer: FileWriterOptions
   /** Worker threads (default 1). */
   size?: number
+  /** The workers' module (default sink-worker.ts; tests give one that fails). */
+  workerUrl?: URL
 }
 
 interface Slot {
@@ -34,9 +36,12 @@ interface Slot {
   /** Where the next block goes in the ring. */
   head: number
   ops: SinkOp[]
+  /** Budget units of the ops not sent yet. */
   units: number
   /** Messages sent and not answered yet. */
   outstanding: number
+  /** Budget units of those messages. */
+  unitsOut: number
 }
 
 interface Job {
@@ -99,7 +104,7 @@ export class FileSink {
         ring: new SharedArrayBuffer(ringBytes(options.writer.budget.capacity)),
         control: new SharedArrayBuffer(4),
       }
-      const worker = new Worker(WORKER_URL, { workerData: data })
+      const worker = new Worker(options.workerUrl ?? WORKER_URL, { workerData: data })
       const slot: Slot = {
         worker,
         ring: new Uint8Array(data.ring),
@@ -108,6 +113,7 @@ export class FileSink {
         ops: [],
         units: 0,
         outstanding: 0,
+        unitsOut: 0,
       }
       worker.on('message', (reply: SinkReply) => this.#receive(slot, reply))
       worker.on('error', (err) => this.#fail(err))
@@ -241,6 +247,11 @@ export class FileSink {
   }
 
   #queue(slot: Slot, op: SinkOp, units = 0): void {
+    if (this.#failure !== undefined) {
+      // Nothing more is sent: the budget goes back at once, or writes still waiting for it would wait forever.
+      if (units > 0) this.#options.budget.release(units)
+      return
+    }
     slot.ops.push(op)
     slot.units += units
     if (slot.ops.length >= MESSAGE_OPS || slot.units >= MESSAGE_UNITS) this.#send(slot)
@@ -286,12 +297,17 @@ export class FileSink {
     slot.ops = []
     slot.units = 0
     slot.outstanding++
+    slot.unitsOut += request.units
     slot.worker.postMessage(request, transfer)
   }
 
   #receive(slot: Slot, reply: SinkReply): void {
     slot.outstanding--
-    if (reply.units > 0) this.#options.budget.release(reply.units)
+    // After a failure every unit still out was returned at once (see #fail).
+    if (reply.units > 0 && this.#failure === undefined) {
+      slot.unitsOut -= reply.units
+      this.#options.budget.release(reply.units)
+    }
     for (const result of reply.results) {
       const job = this.#jobs.get(result.file)
       if (job === undefined) continue
@@ -302,7 +318,18 @@ export class FileSink {
   }
 
   #fail(error: Error): void {
-    this.#failure ??= error
+    if (this.#failure === undefined) {
+      this.#failure = error
+      // A worker that died answers nothing: the budget its messages held must come back, or the writes
+      // waiting for it would never see the failure.
+      for (const slot of this.#slots) {
+        const units = slot.units + slot.unitsOut
+        slot.ops = []
+        slot.units = 0
+        slot.unitsOut = 0
+        if (units > 0) this.#options.budget.release(units)
+      }
+    }
     for (const job of this.#jobs.values()) job.reject(this.#failure)
     this.#jobs.clear()
   }
