@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { describe, it } from 'node:test'
 import { Worker } from 'node:worker_threads'
 import { createBundle, encodeConvergent, serializeBundle } from '@libernet/core'
 import { BlockFileWriter, LibernetBlockstore, type WrittenBlock } from '../src/index.ts'
+import { StoreLayout } from '../src/layout.ts'
 import { listFiles, makeTempDir, randomBlock } from './helpers.ts'
 
 describe('block files written outside the store', () => {
@@ -48,6 +49,22 @@ describe('block files written outside the store', () => {
     assert.throws(() => writer.write('not-an-id', block.bytes), { name: 'InvalidIdError' })
     assert.throws(() => writer.write(block.id, new Uint8Array(1_048_593)), { name: 'BlockTooLargeError' })
     assert.deepEqual(await listFiles(join(dir.path, 'blocks')), [])
+    assert.deepEqual(await readdir(join(dir.path, 'tmp')), [])
+    await store.close()
+  })
+
+  it('replaces a file already where the block goes (a crash left it half written) with the verified bytes', async () => {
+    await using dir = await makeTempDir('block-files-stale')
+    const store = await LibernetBlockstore.open({ path: dir.path })
+    const writer = new BlockFileWriter(store.blockFileTarget())
+    const block = randomBlock(70_000)
+    const { file } = new StoreLayout(dir.path).locate(block.id)
+    await mkdir(dirname(file), { recursive: true })
+    await writeFile(file, block.bytes.subarray(0, 1000))
+    const written = writer.write(block.id, block.bytes)
+    assert.deepEqual(new Uint8Array(await readFile(file)), block.bytes)
+    assert.deepEqual(await store.adoptBlockFiles([written]), [true])
+    assert.deepEqual(await store.getBlock(block.id), block.bytes)
     assert.deepEqual(await readdir(join(dir.path, 'tmp')), [])
     await store.close()
   })
