@@ -99,11 +99,39 @@ export function isCanonicalBlockUrl(url: unknown): url is string {
   return typeof url === 'string' && url.length <= CANONICAL_BLOCK_URL_MAX && CANONICAL_BLOCK_URL.test(url)
 }
 
-/** The id of the block a URL names (undefined for a like query): at once for canonical URLs, else by parsing. */
-export function blockIdOfUrl(url: string): BlockId | undefined {
-  if (isCanonicalBlockUrl(url)) return url.slice(8, 72)
+/** What a block URL names: the block and, for encrypted content, how to open it. */
+export interface BlockTarget {
+  mode: 'plain' | ContentMode
+  id: BlockId
+  key?: BlockId
+}
+
+/** Where a canonical URL keeps the id: right after `/sha256/`. */
+const CANONICAL_ID_START = '/sha256/'.length
+const CANONICAL_ID_END = CANONICAL_ID_START + 64
+
+/**
+ * The block a URL names (undefined for a like query): read by position for
+ * canonical URLs, which bundles hold for every part of every file, else by
+ * parsing.
+ */
+export function blockTargetOfUrl(url: string): BlockTarget | undefined {
+  if (isCanonicalBlockUrl(url)) {
+    const id = url.slice(CANONICAL_ID_START, CANONICAL_ID_END)
+    if (url.length === CANONICAL_ID_END) return { mode: 'plain', id }
+    // `/aes256/` or `/passphrase/` follows the id, and the key ends the URL.
+    const mode = url.charCodeAt(CANONICAL_ID_END + 1) === 0x61 ? 'convergent' : 'passphrase'
+    return { mode, id, key: url.slice(-64) }
+  }
   const parsed = parseUrl(url)
-  return parsed.kind === 'like' ? undefined : parsed.id
+  if (parsed.kind === 'block') return { mode: 'plain', id: parsed.id }
+  if (parsed.kind === 'content') return { mode: parsed.mode, id: parsed.id, key: parsed.key }
+  return undefined
+}
+
+/** The id of the block a URL names (undefined for a like query). */
+export function blockIdOfUrl(url: string): BlockId | undefined {
+  return blockTargetOfUrl(url)?.id
 }
 
 /** Formats a URL in canonical form: lowercase hex, each path segment percent-encoded. */

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { InvalidUrlError } from '../src/errors.ts'
-import { blockIdOfUrl, encodeSegment, formatUrl, isCanonicalBlockUrl, type LibernetUrl, parseUrl } from '../src/url.ts'
+import {
+  blockIdOfUrl,
+  blockTargetOfUrl,
+  encodeSegment,
+  formatUrl,
+  isCanonicalBlockUrl,
+  type LibernetUrl,
+  parseUrl,
+} from '../src/url.ts'
 
 const ID = '1d9dfda4178b4e580ab21c57a5f70c3658e6d99e7c2119526507e2e53e1c6b25'
 const KEY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
@@ -188,6 +196,14 @@ describe('canonical block URLs (the fast path of bundle validation)', () => {
         if (canonical) {
           seen.canonical++
           assert.equal(blockIdOfUrl(text), (parseUrl(text) as { id: string }).id)
+          // Read by position, as the parser reads it.
+          const parsed = parseUrl(text)
+          assert.deepEqual(
+            blockTargetOfUrl(text),
+            parsed.kind === 'content'
+              ? { mode: parsed.mode, id: parsed.id, key: parsed.key }
+              : { mode: 'plain', id: (parsed as { id: string }).id },
+          )
         } else seen.other++
       }),
       { numRuns: 3000 },

@@ -1,13 +1,14 @@
 import {
   AbortError,
+  type BlockTarget,
   type Bundle,
   type BundleFile,
   type BundleFileEntry,
+  blockTargetOfUrl,
   type CodecPool,
   type ContentUrl,
   contentUrl,
   decodeBlock,
-  isCanonicalBlockUrl,
   iterateBundleFiles,
   type LibernetUrl,
   parseBundle,
@@ -32,17 +33,10 @@ export interface ContentContext {
 }
 
 /** A block URL as found in bundles: a plain block, or encrypted content with its key. */
-export function partTarget(url: string): { mode: 'plain' | 'convergent' | 'passphrase'; id: string; key?: string } {
-  // Bundles hold canonical URLs, read for every part of every file restored: no need to parse those.
-  if (isCanonicalBlockUrl(url)) {
-    const id = url.slice(8, 72)
-    if (url.length === 72) return { mode: 'plain', id }
-    return { mode: url.charCodeAt(73) === 0x61 ? 'convergent' : 'passphrase', id, key: url.slice(-64) }
-  }
-  const parsed = parseUrl(url)
-  if (parsed.kind === 'block') return { mode: 'plain', id: parsed.id }
-  if (parsed.kind === 'content') return { mode: parsed.mode, id: parsed.id, key: parsed.key }
-  throw new NotFoundError(`${url} is a like query, not content`)
+export function partTarget(url: string): BlockTarget {
+  const target = blockTargetOfUrl(url)
+  if (target === undefined) throw new NotFoundError(`${url} is a like query, not content`)
+  return target
 }
 
 /** The stored bytes of a block, or a {@link MissingBlocksError}. */
