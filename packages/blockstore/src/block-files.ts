@@ -74,20 +74,16 @@ export class BlockFileWriter {
     let newDirectory = false
     let fd: number | undefined
     try {
-      fd = openSync(file, OPEN_FLAGS, 0o644)
+      fd = this.#createOrUndefined(file)
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (code === 'ENOENT') {
-        try {
-          mkdirSync(dir, { recursive: true })
-        } catch (mkdirError) {
-          throw asDiskFull(mkdirError) ?? mkdirError
-        }
-        newDirectory = true
-        fd = this.#createOrUndefined(file)
-      } else if (code !== 'EEXIST') {
-        throw asDiskFull(err) ?? err
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      try {
+        mkdirSync(dir, { recursive: true })
+      } catch (mkdirError) {
+        throw asDiskFull(mkdirError) ?? mkdirError
       }
+      newDirectory = true
+      fd = this.#createOrUndefined(file)
     }
     if (fd === undefined) this.#replace(file, bytes)
     else this.#fill(fd, file, bytes)
