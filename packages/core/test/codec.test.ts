@@ -5,7 +5,7 @@ import { describe, it } from 'node:test'
 import { deflateSync, inflateSync } from 'node:zlib'
 import fc from 'fast-check'
 import { encrypt } from '../src/codec/aes.ts'
-import { compressIfSmaller } from '../src/codec/compress.ts'
+import { compressIfSmaller, inflate } from '../src/codec/compress.ts'
 import { deflateWithin } from '../src/codec/deflater.ts'
 import {
   type BlockMode,
@@ -21,6 +21,7 @@ import {
   isValidStoredBlock,
   looksIncompressible,
   passphraseKey,
+  releaseBuffer,
   verifyStoredBlock,
 } from '../src/codec/index.ts'
 import { LEGACY_MAX_BLOCK_SIZE, MAX_BLOCK_SIZE, MAX_CHUNK_SIZE, MAX_PLAIN_SIZE } from '../src/constants.ts'
@@ -636,5 +637,82 @@ describe('blocks kept in zlib form', () => {
       const tampered = Uint8Array.from(deflateSync(Buffer.concat([block.bytes, Buffer.from([0])])))
       assertError(() => decodeBlock(block.mode, tampered, block.id, block.key), 'BlockVerificationError')
     }
+  })
+})
+
+describe("inflating into the thread's reused buffer", () => {
+  const message = (fn: () => unknown): string => {
+    try {
+      fn()
+    } catch (err) {
+      assert.equal((err as Error).name, 'DecompressionError')
+      return (err as Error).message
+    }
+    assert.fail('expected a DecompressionError')
+  }
+
+  it('gives the bytes the allocating inflate gives, in one buffer that the next inflate overwrites', () => {
+    const first = textLike(300_000, 1)
+    const second = textLike(5_000, 2)
+    const one = inflate(deflateSync(first), { reuse: true })
+    assert.deepEqual(one, first)
+    const copy = one.slice()
+    const two = inflate(deflateSync(second), { reuse: true })
+    assert.deepEqual(two, second)
+    assert.equal(two.buffer, one.buffer, 'the same buffer, not fresh memory')
+    assert.notDeepEqual(one.subarray(0, second.byteLength), copy.subarray(0, second.byteLength))
+    assert.deepEqual(inflate(deflateSync(new Uint8Array(0)), { reuse: true }), new Uint8Array(0))
+    // Bigger than the default limit's buffer: a larger one is made.
+    const largest = textLike(LEGACY_MAX_BLOCK_SIZE, 3)
+    assert.deepEqual(inflate(deflateSync(largest), { reuse: true }), largest)
+  })
+
+  it('refuses what the allocating inflate refuses, with the same errors, and works again after each', () => {
+    const content = textLike(5000, 3)
+    const compressed = deflateSync(content)
+    const bomb = deflateSync(new Uint8Array(LEGACY_MAX_BLOCK_SIZE + 1), { level: 9 })
+    const bad = [
+      Buffer.concat([Buffer.from([0x78, 0x9c]), randomish(1000, 1)]),
+      compressed.subarray(0, 100),
+      compressed.subarray(0, compressed.byteLength - 1),
+      Buffer.concat([compressed, Buffer.from('junk')]),
+      bomb,
+    ]
+    for (const data of bad) {
+      assert.equal(
+        message(() => inflate(data, { reuse: true })),
+        message(() => inflate(data)),
+      )
+      assert.deepEqual(inflate(compressed, { reuse: true }), content)
+    }
+    const small = deflateSync(textLike(2000, 4))
+    assert.equal(
+      message(() => inflate(small, { reuse: true, limit: 1000 })),
+      message(() => inflate(small, { limit: 1000 })),
+    )
+    assert.deepEqual(inflate(small, { reuse: true, limit: 2000 }), textLike(2000, 4))
+  })
+
+  it('is left alone by releaseBuffer, as is the read buffer', () => {
+    const content = textLike(200_000, 5)
+    const inflated = inflate(deflateSync(content), { reuse: true })
+    releaseBuffer(inflated)
+    assert.deepEqual(inflated, content)
+  })
+
+  it('decodes compressed convergent and plain blocks as without it', () => {
+    const content = textLike(400_000, 6)
+    const convergentBlock = encodeConvergent(content)
+    const plainBlock = encodePlain(content)
+    assert.ok(plainBlock.bytes.byteLength < content.byteLength / 2, 'the blocks must be compressed for this test')
+    for (const block of [convergentBlock, plainBlock]) {
+      const reused = decodeBlock(block.mode, block.bytes, block.id, block.key, { reuse: true })
+      assert.deepEqual(reused, content)
+    }
+    // A wrong key still fails, a corrupt compressed block too.
+    const wrong = sha256Hex(Buffer.from('another key'))
+    assertError(() => decodeConvergent(convergentBlock.bytes, wrong, { reuse: true }), 'DecryptionError')
+    const cut = plainBlock.bytes.subarray(0, plainBlock.bytes.byteLength - 10)
+    assertError(() => decodePlain(cut, plainBlock.id, { reuse: true }), 'DecompressionError')
   })
 })

@@ -6,6 +6,7 @@ import { inflateSync } from 'node:zlib'
 import { LEGACY_MAX_BLOCK_SIZE } from '../constants.ts'
 import { DecompressionError } from '../errors.ts'
 import { deflateWithin } from './deflater.ts'
+import { inflateWithin } from './inflater.ts'
 
 /**
  * Default zlib level, chosen by measurement (bench/core/RESULTS.md, "zlib
@@ -127,13 +128,28 @@ export function hasZlibHeader(data: Uint8Array): boolean {
   return (cmf & 0x0f) === 8 && cmf >> 4 <= 7 && (flg & 0x20) === 0 && ((cmf << 8) | flg) % 31 === 0
 }
 
+export interface InflateOptions {
+  /** Largest output accepted (default {@link INFLATE_LIMIT}). */
+  limit?: number
+  /** The length to expect (a part's size from its bundle), a hint that sizes the output. */
+  size?: number
+  /** Inflate into this thread's reused output buffer (see inflater.ts): the result is valid until its next inflate. */
+  reuse?: boolean
+}
+
 /**
- * Inflates one complete zlib stream of at most {@link INFLATE_LIMIT} bytes.
+ * Inflates one complete zlib stream of at most `limit` bytes.
  * Bad data, a truncated stream, bytes after the end of the stream and output
  * beyond the limit are all a {@link DecompressionError}: the trailing-bytes
  * rule keeps a plain block from verifying under its id with junk appended.
  */
-export function inflate(data: Uint8Array, limit: number = INFLATE_LIMIT, expected?: number): Uint8Array {
+export function inflate(data: Uint8Array, options: InflateOptions = {}): Uint8Array {
+  const limit = options.limit ?? INFLATE_LIMIT
+  if (options.reuse === true) {
+    const inflated = inflateWithin(data, limit)
+    if (inflated !== undefined) return inflated
+  }
+  const expected = options.size
   // Room for any output in one buffer (inflating into 16 KiB pieces and
   // joining them costs about as much again as inflating): zlib data never
   // inflates more than 1032 to 1. A caller that knows the length to expect

@@ -50,17 +50,17 @@ export function decodeConvergent(
   options: DecodeOptions = {},
 ): Uint8Array {
   const keyBytes = parseBlockKey(key)
-  return openEncrypted(stored, options, (ciphertext) => openConvergent(ciphertext, keyBytes, options.size))
+  return openEncrypted(stored, options, (ciphertext) => openConvergent(ciphertext, keyBytes, options))
 }
 
-function openConvergent(ciphertext: Uint8Array, key: Uint8Array, size: number | undefined): Uint8Array {
+function openConvergent(ciphertext: Uint8Array, key: Uint8Array, options: DecodeOptions): Uint8Array {
   const content = decrypt(key, ciphertext)
   // Compressed content is recognised by its header, which saves hashing it
   // before inflating; the key decides in every case.
   let inflateError: unknown
   if (hasZlibHeader(content)) {
     try {
-      const plaintext = inflate(content, undefined, size)
+      const plaintext = inflate(content, { size: options.size, reuse: options.reuse })
       if (digestEquals(plaintext, key)) {
         // The decrypted bytes were only the way to the plaintext.
         releaseBuffer(content)

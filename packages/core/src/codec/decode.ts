@@ -12,24 +12,27 @@ import type { BlockMode } from './types.ts'
  * bytes already (against a CRC-32 recorded when a put verified them), so a
  * convergent block's are not hashed against the id again; its plaintext
  * must still hash to the key. Other modes check the id whatever it says.
+ * `reuse`: the plaintext may lie in a buffer the thread reuses (see
+ * {@link DecodeOptions}).
  */
 export function decodeBlock(
   mode: BlockMode,
   stored: Uint8Array,
   id: BlockId,
   key?: BlockId,
-  options: { mined?: boolean; size?: number; storedChecked?: boolean } = {},
+  options: { mined?: boolean; size?: number; reuse?: boolean; storedChecked?: boolean } = {},
 ): Uint8Array {
   const mined = options.mined === true
-  const hint = options.size !== undefined ? { size: options.size } : {}
+  const { size, reuse } = options
   switch (mode) {
     case 'plain':
-      return decodePlain(stored, id, { mined, ...hint })
+      return decodePlain(stored, id, { mined, size, reuse })
     case 'convergent':
       return decodeConvergent(stored, requireKey(mode, key), {
         ...(options.storedChecked === true ? {} : { id }),
         mined,
-        ...hint,
+        size,
+        reuse,
       })
     case 'passphrase':
       return decodePassphrase(stored, requireKey(mode, key), { id, mined })

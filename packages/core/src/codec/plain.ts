@@ -6,7 +6,7 @@
 import { MAX_PLAIN_SIZE } from '../constants.ts'
 import { BlockTooLargeError, BlockVerificationError } from '../errors.ts'
 import { type BlockId, parseBlockId } from '../id.ts'
-import { compressIfSmaller, hasZlibHeader, inflate, resolveLevel } from './compress.ts'
+import { compressIfSmaller, hasZlibHeader, type InflateOptions, inflate, resolveLevel } from './compress.ts'
 import { digest, digestHexEquals } from './hash.ts'
 import { withoutLikeSuffix } from './like-suffix.ts'
 import { assertReadableSize } from './limits.ts'
@@ -34,10 +34,10 @@ export function encodePlain(plaintext: Uint8Array, options: EncodeOptions = {}):
 export function decodePlain(
   stored: Uint8Array,
   id: BlockId,
-  options: { mined?: boolean; size?: number } = {},
+  options: { mined?: boolean; size?: number; reuse?: boolean } = {},
 ): Uint8Array {
   parseBlockId(id)
-  const content = plainContent(stored, id, options.size)
+  const content = plainContent(stored, id, { size: options.size, reuse: options.reuse })
   if (options.mined !== true) return content
   const plaintext = withoutLikeSuffix(content)
   if (plaintext === undefined) throw new BlockVerificationError('mined plain block has no 0x00 before its like suffix')
@@ -45,14 +45,14 @@ export function decodePlain(
 }
 
 /** The content `id` names: `stored` itself, or what it inflates to. */
-function plainContent(stored: Uint8Array, id: BlockId, size: number | undefined): Uint8Array {
+function plainContent(stored: Uint8Array, id: BlockId, inflateOptions: InflateOptions): Uint8Array {
   assertReadableSize(stored)
   // Compressed blocks are recognised by their header, which saves hashing
   // the stored bytes first; the id decides in every case.
   let inflateError: unknown
   if (hasZlibHeader(stored)) {
     try {
-      const content = inflate(stored, undefined, size)
+      const content = inflate(stored, inflateOptions)
       if (digestHexEquals(content, id)) return content
     } catch (err) {
       inflateError = err

@@ -45,4 +45,11 @@ export interface DecodeOptions {
    * always, and a wrong size costs time, never a wrong result.
    */
   size?: number
+  /**
+   * The plaintext may lie in a buffer this thread reuses for its next decode
+   * (no fresh memory per block), for a caller done with it before then, such
+   * as one that writes it to a file at once. `releaseBuffer` leaves that
+   * buffer alone.
+   */
+  reuse?: boolean
 }

@@ -1,17 +1,17 @@
 /**
  * A zlib stream kept for the life of a thread and reset between inputs.
- * `zlib.deflateSync` builds a stream object, allocates and clears zlib's
- * state (a few hundred KiB) and a fresh output buffer for every call; in a
- * backup that is new memory each time, page faults and all, which on an
- * 8 KiB chunk costs more than the compression (bench/core/RESULTS.md, "zlib
- * stream reuse").
+ * `zlib.deflateSync` and `inflateSync` build a stream object, allocate and
+ * clear zlib's state (a few hundred KiB to deflate) and a fresh output
+ * buffer for every call; in a backup or a restore that is new memory each
+ * time, page faults and all, which on an 8 KiB chunk costs more than the
+ * compression (bench/core/RESULTS.md, "zlib stream reuse").
  *
  * Node has no public API to reset a synchronous stream, so this drives the
  * stream's native handle the way `deflateSync` does (`writeSync`, then
  * `reset`). Where that handle is missing (another runtime), there is no
- * reusable stream and callers use `deflateSync`.
+ * reusable stream and callers use `deflateSync` or `inflateSync`.
  */
-import { constants, type Deflate } from 'node:zlib'
+import { constants, type Deflate, type Inflate } from 'node:zlib'
 
 /** The native methods `deflateSync` uses; `state` receives [avail_out, avail_in] after each write. */
 interface ZlibHandle {
@@ -29,13 +29,13 @@ interface ZlibHandle {
 
 export interface ReusableZlibStream {
   /** Destroyed, with the error as `errored`, as soon as zlib reports one: it must then be made again. */
-  stream: Deflate
+  stream: Deflate | Inflate
   handle: ZlibHandle
   state: Uint32Array
 }
 
-/** The reusable form of a new `Deflate`, or null where its handle is not there. */
-export function reusable(stream: Deflate): ReusableZlibStream | null {
+/** The reusable form of a new `Deflate` or `Inflate`, or null where its handle is not there. */
+export function reusable(stream: Deflate | Inflate): ReusableZlibStream | null {
   const internals = stream as typeof stream & { _handle?: ZlibHandle; _writeState?: Uint32Array }
   const handle = internals._handle
   const state = internals._writeState

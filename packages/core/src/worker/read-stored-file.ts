@@ -6,6 +6,7 @@
 import { closeSync, constants, openSync, readSync } from 'node:fs'
 import { crc32 } from 'node:zlib'
 import { type BlockMode, decodeBlock } from '../codec/index.ts'
+import { keepBuffer } from '../codec/release.ts'
 import { LEGACY_MAX_BLOCK_SIZE } from '../constants.ts'
 import { BlockTooLargeError, BlockVerificationError } from '../errors.ts'
 import type { BlockId } from '../id.ts'
@@ -19,7 +20,10 @@ function readStoredFile(file: StoredFile): Uint8Array {
   if (!Number.isSafeInteger(file.size) || file.size < 0 || file.size > LEGACY_MAX_BLOCK_SIZE) {
     throw new BlockTooLargeError(`a stored block has at most ${LEGACY_MAX_BLOCK_SIZE} bytes, not ${file.size}`)
   }
-  readBuffer ??= new Uint8Array(LEGACY_MAX_BLOCK_SIZE + 1)
+  if (readBuffer === undefined) {
+    readBuffer = new Uint8Array(LEGACY_MAX_BLOCK_SIZE + 1)
+    keepBuffer(readBuffer)
+  }
   // Non-blocking: a FIFO where a block file belongs fails the read instead of hanging the worker.
   const fd = openSync(file.path, constants.O_RDONLY | constants.O_NONBLOCK)
   let length = 0
@@ -49,14 +53,15 @@ function readStoredFile(file: StoredFile): Uint8Array {
  * Reads a block file and decodes it. A file with a recorded CRC-32 is checked
  * against it, and a convergent block then is not hashed against its id again
  * (its plaintext must hash to the key); anything else is checked against the
- * id. The result may lie in the read buffer (see {@link sharesReadBuffer}).
+ * id. The result may lie in the read buffer (see {@link sharesReadBuffer}),
+ * or with `reuse` in the thread's inflate buffer.
  */
 export function decodeStoredFile(
   mode: BlockMode,
   file: StoredFile,
   id: BlockId,
   key: BlockId | undefined,
-  options: { mined?: boolean; size?: number } = {},
+  options: { mined?: boolean; size?: number; reuse?: boolean } = {},
 ): Uint8Array {
   const stored = readStoredFile(file)
   return decodeBlock(mode, stored, id, key, { ...options, storedChecked: file.crc !== undefined })

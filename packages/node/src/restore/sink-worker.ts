@@ -19,7 +19,7 @@ import {
 } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { decodeBlock, releaseBuffer } from '@libernet/core/codec'
-import { decodeStoredFile, sharesReadBuffer } from '@libernet/core/stored-file'
+import { decodeStoredFile } from '@libernet/core/stored-file'
 import { isAllZero } from './holes.ts'
 import { modeFor } from './mode.ts'
 import {
@@ -85,7 +85,8 @@ function run(op: SinkOp): SinkResult | undefined {
       try {
         // A file that is gone, resized or corrupt fails here like a bad block: the main thread's
         // verified reads then decide (report it missing, quarantine it, or use a replaced file).
-        const hint = { size: op.size }
+        // Each plaintext is written before the next block is decoded: it may lie in a buffer this thread reuses.
+        const hint = { size: op.size, reuse: true }
         plaintext =
           op.source !== undefined
             ? decodeStoredFile(op.mode, op.source, op.id, op.key, hint)
@@ -100,9 +101,9 @@ function run(op: SinkOp): SinkResult | undefined {
         writeAll(fd, plaintext, op.offset)
         open.end = Math.max(open.end, op.offset + plaintext.byteLength)
       }
-      // Written, the plaintext is done with, unless it is the stored bytes themselves (a block kept as it was):
-      // the read buffer, the ring, or bytes the message carried, which another part may reuse.
-      if (!sharesReadBuffer(plaintext) && plaintext.buffer !== op.stored?.buffer) releaseBuffer(plaintext)
+      // Written, the plaintext is done with, unless it is the bytes the message carried (a block kept as it was),
+      // which another part may reuse. The buffers this thread keeps (read, inflate) and the ring stay as they are.
+      if (plaintext.buffer !== op.stored?.buffer) releaseBuffer(plaintext)
       return undefined
     }
     case 'end': {
