@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads'
 import { DiskFullError, type WrittenBlock } from '@libernet/blockstore'
 import { AbortError, type BundlePart, contentUrl, type FastCdcParams } from '@libernet/core'
 import type { EngineStore } from '../store.ts'
+import { BLOCK_WORKER_LIMITS } from '../util/worker-limits.ts'
 import type { BlockWriterStats } from './block-writer.ts'
 import {
   type IngestEvent,
@@ -151,7 +152,7 @@ export class IngestPool {
         params: { min: options.params.min, avg: options.params.avg, max: options.params.max },
         level: options.level,
       }
-      const worker = new Worker(WORKER_URL, { workerData: data })
+      const worker = new Worker(WORKER_URL, { workerData: data, resourceLimits: BLOCK_WORKER_LIMITS })
       const slot: Slot = {
         worker,
         used: new Int32Array(data.control),

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads'
 import { AbortError, type BundleFile } from '@libernet/core'
 import { partTarget } from '../content.ts'
 import { MissingBlocksError, RestoreConflictError } from '../errors.ts'
+import { BLOCK_WORKER_LIMITS } from '../util/worker-limits.ts'
 import {
   RING_USED,
   type SinkOp,
@@ -104,7 +105,10 @@ export class FileSink {
         ring: new SharedArrayBuffer(ringBytes(options.writer.budget.capacity)),
         control: new SharedArrayBuffer(4),
       }
-      const worker = new Worker(options.workerUrl ?? WORKER_URL, { workerData: data })
+      const worker = new Worker(options.workerUrl ?? WORKER_URL, {
+        workerData: data,
+        resourceLimits: BLOCK_WORKER_LIMITS,
+      })
       const slot: Slot = {
         worker,
         ring: new Uint8Array(data.ring),
