@@ -2,7 +2,7 @@
  * Backup benchmark: libernet against restic (Debian's package) on the same
  * ~256 MiB dataset, in one run.
  *
- *   node bench/backup/run.ts [WORKDIR] [--rounds N] [--settle S]
+ *   node bench/backup/run.ts [WORKDIR] [--rounds N] [--settle S] [--keep-cache]
  *
  * (default /tmp/libernet-bench-backup, 3 rounds, 65 s). A previous run's
  * files in WORKDIR are deleted first, then the run waits S seconds after a
@@ -21,14 +21,16 @@
  * stored bytes after the edit script (against the genuinely new bytes),
  * restore MB/s, and peak RSS (from /usr/bin/time -v). Full backups and
  * restores run N rounds, each into a fresh store or target, the two tools
- * taking turns at going first (whichever runs second inherits the page cache
- * and the file system's state the first one left); the table gives medians,
- * results.json every run. Writes the numbers to bench/backup/results.json and
+ * taking turns at going first (whichever runs second inherits the file
+ * system's state the first one left); the table gives medians, results.json
+ * every run. Each measured command starts from a page cache written back,
+ * dropped (as root) and holding only that command's inputs, read once
+ * (`--keep-cache`: written back only; see settle() below). Writes the numbers to bench/backup/results.json and
  * prints a Markdown table.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { median } from '../median.ts'
@@ -37,12 +39,18 @@ import { type EditSummary, editDataset } from './edit.ts'
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
-  options: { rounds: { type: 'string', default: '3' }, settle: { type: 'string', default: '65' } },
+  options: {
+    rounds: { type: 'string', default: '3' },
+    settle: { type: 'string', default: '65' },
+    'keep-cache': { type: 'boolean', default: false },
+  },
 })
 const rounds = Number(flags.rounds)
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds takes a positive integer, not ${flags.rounds}`)
 const settleSeconds = Number(flags.settle)
 if (!(settleSeconds >= 0)) throw new Error(`--settle takes a number of seconds, not ${flags.settle}`)
+/** Whether each measured command starts from a dropped page cache (see {@link settle}). */
+const dropCaches = !flags['keep-cache'] && isWritable('/proc/sys/vm/drop_caches')
 const root = resolve(import.meta.dirname, '../..')
 const work = resolve(positionals[0] ?? '/tmp/libernet-bench-backup')
 const dataset = join(work, 'dataset')
@@ -90,11 +98,37 @@ function directoryBytes(directory: string): number {
  * pays for writing back the other's data: a tool that syncs the file system
  * (libernet's pin does) would otherwise flush the whole fresh dataset.
  */
+function isWritable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
 function warm(directory: string): void {
   execFileSync('sync')
   for (const entry of readdirSync(directory, { withFileTypes: true, recursive: true })) {
     if (entry.isFile()) readFileSync(join(entry.parentPath, entry.name))
   }
+}
+
+/**
+ * The page cache as each measured command finds it: written back, dropped
+ * (as root, where /proc/sys/vm/drop_caches can be written), and holding the
+ * command's inputs only, read once. On a virtual machine, memory the guest
+ * has not used before costs the host a fault per page the first time (18 µs
+ * a page here, BENCHMARKS.md); a run writes some 3 GB of new files, so without
+ * the drop every command's writes took pages never used before, at a cost
+ * that moved from one command to the next (a restore's system time from 0.8
+ * to 2.4 s, either tool). After the drop its writes land in pages just freed,
+ * as on a machine that has been up a while. `--keep-cache` skips the drop.
+ */
+function settle(inputs: string[]): void {
+  execFileSync('sync')
+  if (dropCaches) writeFileSync('/proc/sys/vm/drop_caches', '1')
+  for (const input of inputs) if (existsSync(input)) warm(input)
 }
 
 function treeDigest(directory: string): string {
@@ -146,12 +180,12 @@ for (let round = 1; round <= rounds; round++) {
     inTurn(
       round,
       () => {
-        warm(dataset)
+        settle([dataset])
         const run = measure(process.execPath, [cli, '--data', libernetData(round), '--json', 'backup', dataset])
         return { ...run, stored: directoryBytes(libernetData(round)) }
       },
       () => {
-        warm(dataset)
+        settle([dataset])
         const run = measure(restic, ['-r', resticRepo(round), 'backup', '-q', dataset], resticEnv)
         return { ...run, stored: directoryBytes(resticRepo(round)) }
       },
@@ -162,11 +196,11 @@ for (let round = 1; round <= rounds; round++) {
 // The edit, then incremental backups on the last round's stores.
 const last = rounds
 const edit: EditSummary = editDataset(dataset)
-warm(dataset)
+settle([dataset, libernetData(last)])
 const libernetIncremental = measure(process.execPath, [cli, '--data', libernetData(last), '--json', 'backup', dataset])
 const libernetIncrementalJson = JSON.parse(libernetIncremental.stdout) as { url: string; bytesStored: number }
 const libernetGrowth = directoryBytes(libernetData(last)) - fulls[last - 1]!.libernet.stored
-warm(dataset)
+settle([dataset, resticRepo(last), join(work, 'restic-cache')])
 const resticIncremental = measure(restic, ['-r', resticRepo(last), 'backup', '-q', dataset], resticEnv)
 const resticGrowth = directoryBytes(resticRepo(last)) - fulls[last - 1]!.restic.stored
 
@@ -182,14 +216,14 @@ for (let round = 1; round <= rounds; round++) {
       () => {
         const target = join(work, `libernet-restore-${round}`)
         // The other tool's restored files are written back first, not during this restore.
-        execFileSync('sync')
+        settle([libernetData(last)])
         const args = ['--data', libernetData(last), '--json', 'restore', libernetIncrementalJson.url, target]
         const run = measure(process.execPath, [cli, ...args])
         return { ...run, correct: treeDigest(target) === expected }
       },
       () => {
         const target = join(work, `restic-restore-${round}`)
-        execFileSync('sync')
+        settle([resticRepo(last), join(work, 'restic-cache')])
         const run = measure(restic, ['-r', resticRepo(last), 'restore', 'latest', '--target', target], resticEnv)
         return { ...run, correct: treeDigest(join(target, dataset)) === expected }
       },
@@ -228,6 +262,7 @@ const results = {
   date: new Date().toISOString(),
   machine: { cpus: (await import('node:os')).availableParallelism(), node: process.version, restic: resticVersion },
   rounds,
+  pageCache: dropCaches ? 'dropped before each command, inputs read again' : 'kept',
   dataset: { ...generated, path: dataset },
   edit,
   libernet: {
@@ -269,7 +304,7 @@ const l = results.libernet
 const r = results.restic
 const f = (value: number, digits = 1): string => value.toFixed(digits)
 const list = (values: number[]): string => values.map((value) => f(value, 2)).join(', ')
-console.log(`dataset: ${generated.files} files, ${f(generated.bytes / MIB)} MiB; edit: ${f(edit.newBytes / MIB, 2)} MiB new; ${rounds} rounds, medians
+console.log(`dataset: ${generated.files} files, ${f(generated.bytes / MIB)} MiB; edit: ${f(edit.newBytes / MIB, 2)} MiB new; ${rounds} rounds, medians; page cache ${dropCaches ? 'dropped before each command' : 'kept'}
 | | libernet | restic | goal |
 |---|---:|---:|---|
 | full backup | ${f(l.fullSeconds, 2)} s, ${f(l.fullMBps)} MB/s | ${f(r.fullSeconds, 2)} s, ${f(r.fullMBps)} MB/s | libernet >= restic |
