@@ -86,11 +86,11 @@ function run(op: SinkOp): SinkResult | undefined {
         // A file that is gone, resized or corrupt fails here like a bad block: the main thread's
         // verified reads then decide (report it missing, quarantine it, or use a replaced file).
         // Each plaintext is written before the next block is decoded: it may lie in a buffer this thread reuses.
-        const hint = { size: op.size, reuse: true }
+        const decodeOptions = { size: op.size, reuse: true }
         plaintext =
           op.source !== undefined
-            ? decodeStoredFile(op.mode, op.source, op.id, op.key, hint)
-            : decodeBlock(op.mode, op.stored ?? ring.subarray(op.at, op.at! + op.length!), op.id, op.key, hint)
+            ? decodeStoredFile(op.mode, op.source, op.id, op.key, decodeOptions)
+            : decodeBlock(op.mode, op.stored ?? ring.subarray(op.at, op.at! + op.length!), op.id, op.key, decodeOptions)
       } catch (err) {
         drop(op.file)
         const error = err as Error
