@@ -108,6 +108,17 @@ export function createBackupProgress(): BackupProgress {
 const MAX_PENDING_FILES = 256
 
 /**
+ * Most files the walk may be ahead of the oldest one not yet stored. Files
+ * are added to the bundle in walk order, so one large file being read holds
+ * up every file behind it; those whose parts were reused from the previous
+ * snapshot are ready at once and small, and the walk goes on past them up
+ * to this many (an incremental backup walked nothing while the workers read
+ * a large changed file, then walked the thousands of unchanged small ones
+ * after it, with the workers idle).
+ */
+const MAX_HELD_FILES = 4096
+
+/**
  * Blocks a backup remembers it referenced, for the pin (which then need not
  * read back the bundle just written). A larger tree's pin reads the bundle:
  * memory stays bounded (about 100 bytes an id).
@@ -117,6 +128,8 @@ const MAX_REFERENCES = 200_000
 interface PendingFile {
   path: string
   file: Promise<BundleFile | undefined>
+  /** The workers read it (its parts were not reused). */
+  read: boolean
 }
 
 /**
@@ -178,13 +191,21 @@ export async function backup(folder: string, options: BackupOptions): Promise<Ba
       ignored: 0,
     }
     const pending: PendingFile[] = []
+    /** Files in `pending` that the workers read. */
+    let reading = 0
+    const hold = (path: string, file: Promise<BundleFile | undefined>, read: boolean): void => {
+      pending.push({ path, file, read })
+      if (read) reading++
+    }
     let references: Set<BlockId> | undefined = new Set()
-    const flush = async (limit: number): Promise<void> => {
+    /** Adds files to the bundle, oldest first, while more than `limit` are being read or `held` are pending. */
+    const flush = async (limit: number, held = limit): Promise<void> => {
       // Only the last files are sent as a partial task here. Before that the pool sends one only to a worker
       // that has run out: flushing whenever the window was full sent a task per file.
       if (limit === 0) writer.flush()
-      while (pending.length > limit) {
+      while (reading > limit || pending.length > held) {
         const next = pending.shift()!
+        if (next.read) reading--
         const file = await next.file
         if (file === undefined) continue
         await bundle.add(next.path, file)
@@ -246,11 +267,11 @@ export async function backup(folder: string, options: BackupOptions): Promise<Ba
             if (reused !== undefined) {
               const file: BundleFile = { ...fileMetadata(entry.stats), size: reused.size, parts: reused.parts }
               countReused(file.size)
-              pending.push({ path: entry.path, file: Promise.resolve(file) })
+              hold(entry.path, Promise.resolve(file), false)
             } else {
               const file = readAndStore(entry.path, entry.absolute, entry.stats.size, previous, fileMetadata)
               file.catch(() => {})
-              pending.push({ path: entry.path, file })
+              hold(entry.path, file, true)
             }
             break
           }
@@ -260,21 +281,21 @@ export async function backup(folder: string, options: BackupOptions): Promise<Ba
             if (stats === undefined) {
               // Dangling, or pointing at something that is not a file: the link alone.
               const file: BundleFile = { mtime: mtimeOf(entry.linkStats), size: 0, parts: [], link: target }
-              pending.push({ path: entry.path, file: Promise.resolve(file) })
+              hold(entry.path, Promise.resolve(file), false)
               break
             }
             const reused = await reuse(context, previous, stats, target)
             if (reused !== undefined) {
               countReused(reused.size)
               const file: BundleFile = { ...fileMetadata(stats), size: reused.size, parts: reused.parts, link: target }
-              pending.push({ path: entry.path, file: Promise.resolve(file) })
+              hold(entry.path, Promise.resolve(file), false)
             } else {
               const file = readAndStore(entry.path, entry.absolute, stats.size, previous, (read) => ({
                 ...fileMetadata(read),
                 link: target,
               }))
               file.catch(() => {})
-              pending.push({ path: entry.path, file })
+              hold(entry.path, file, true)
             }
             break
           }
@@ -296,7 +317,7 @@ export async function backup(folder: string, options: BackupOptions): Promise<Ba
             warn({ path: entry.path, kind: 'unreadable', message: entry.error.message })
             break
         }
-        await flush(MAX_PENDING_FILES)
+        await flush(MAX_PENDING_FILES, MAX_HELD_FILES)
       }
       await flush(0)
     } catch (err) {
