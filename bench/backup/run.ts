@@ -92,12 +92,6 @@ function directoryBytes(directory: string): number {
   return total
 }
 
-/**
- * Writes back dirty pages (the dataset just written, the edit) and reads every
- * file once, so both tools start from the same warm page cache and neither
- * pays for writing back the other's data: a tool that syncs the file system
- * (libernet's pin does) would otherwise flush the whole fresh dataset.
- */
 function isWritable(path: string): boolean {
   try {
     accessSync(path, constants.W_OK)
@@ -107,11 +101,22 @@ function isWritable(path: string): boolean {
   }
 }
 
-function warm(directory: string): void {
-  execFileSync('sync')
+/** Reads every file below `directory` once, into the page cache. */
+function readEvery(directory: string): void {
   for (const entry of readdirSync(directory, { withFileTypes: true, recursive: true })) {
     if (entry.isFile()) readFileSync(join(entry.parentPath, entry.name))
   }
+}
+
+/**
+ * Writes back dirty pages (the dataset just written, the edit) and reads every
+ * file once, so both tools start from the same warm page cache and neither
+ * pays for writing back the other's data: a tool that syncs the file system
+ * (libernet's pin does) would otherwise flush the whole fresh dataset.
+ */
+function warm(directory: string): void {
+  execFileSync('sync')
+  readEvery(directory)
 }
 
 /**
@@ -121,14 +126,15 @@ function warm(directory: string): void {
  * has not used before costs the host a fault per page the first time (18 µs
  * a page here, BENCHMARKS.md); a run writes some 3 GB of new files, so without
  * the drop every command's writes took pages never used before, at a cost
- * that moved from one command to the next (a restore's system time from 0.8
- * to 2.4 s, either tool). After the drop its writes land in pages just freed,
- * as on a machine that has been up a while. `--keep-cache` skips the drop.
+ * that moved from one command to the next (a restore's system time from
+ * 0.75-1.05 s to 1.8-2.7 s, BENCHMARKS.md "Page cache"). After the drop its
+ * writes land in pages just freed, as on a machine that has been up a while.
+ * `--keep-cache` skips the drop.
  */
 function settle(inputs: string[]): void {
   execFileSync('sync')
   if (dropCaches) writeFileSync('/proc/sys/vm/drop_caches', '1')
-  for (const input of inputs) if (existsSync(input)) warm(input)
+  for (const input of inputs) if (existsSync(input)) readEvery(input)
 }
 
 function treeDigest(directory: string): string {
