@@ -1,3 +1,4 @@
+import type { BlockMode } from './codec/types.ts'
 import { InvalidUrlError } from './errors.ts'
 import { type BlockId, isBlockId } from './id.ts'
 
@@ -101,7 +102,7 @@ export function isCanonicalBlockUrl(url: unknown): url is string {
 
 /** What a block URL names: the block and, for encrypted content, how to open it. */
 export interface BlockTarget {
-  mode: 'plain' | ContentMode
+  mode: BlockMode
   id: BlockId
   key?: BlockId
 }
