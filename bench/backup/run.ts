@@ -127,7 +127,7 @@ function warm(directory: string): void {
  * a page here, BENCHMARKS.md); a run writes some 3 GB of new files, so without
  * the drop every command's writes took pages never used before, at a cost
  * that moved from one command to the next (a restore's system time from
- * 0.75-1.05 s to 1.8-2.7 s, BENCHMARKS.md "Page cache"). After the drop its
+ * 0.75-1.30 s to 1.8-2.7 s, BENCHMARKS.md "Page cache"). After the drop its
  * writes land in pages just freed, as on a machine that has been up a while.
  * `--keep-cache` skips the drop.
  */
