@@ -9,7 +9,10 @@
  * operation each instead of two, and no two writers queue on `tmp/`). Until
  * the store records a block nothing reads its file, so a half-written one is
  * never seen: a crash leaves it to the next open's scan, which checks files
- * the store has no record of in full and quarantines what fails.
+ * the store has no record of in full and quarantines what fails. A writer
+ * whose thread is terminated mid-write is such a crash while the store stays
+ * open: whoever stops it tells the store (`abandonBlockFiles`), whose close
+ * then leaves that scan to the next open.
  *
  * This module is what a worker imports (`@libernet/blockstore/block-files`):
  * it opens no database and takes no lock; the process that has the store

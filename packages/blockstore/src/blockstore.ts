@@ -189,6 +189,18 @@ export class LibernetBlockstore implements Blockstore {
   }
 
   /**
+   * Tells the store that writers of block files on its target stopped in the
+   * middle of their work (their worker threads were terminated): a file one
+   * of them was writing may be left half-written where its block goes.
+   * Nothing reads it (the store has no record of it), but it must not outlive
+   * the store: closing then leaves the shutdown unclean, so the next open runs
+   * the scan that checks unrecorded files in full and quarantines what fails.
+   */
+  abandonBlockFiles(): void {
+    this.#state.blockFilesAbandoned = true
+  }
+
+  /**
    * Records block files written by a `BlockFileWriter` on this store's
    * target since it was opened; returns, per block, whether it is new to the
    * store. They are made durable with everything else before a pin records them.
@@ -436,7 +448,7 @@ export class LibernetBlockstore implements Blockstore {
     try {
       state.access.flush()
       await state.dirs.sync()
-      markCleanShutdown(state)
+      if (!state.blockFilesAbandoned) markCleanShutdown(state)
     } finally {
       state.db.close()
       await this.#releaseLock()

@@ -41,6 +41,8 @@ export class StoreState {
   /** Numbers quarantined files, so two of one block never collide. */
   quarantined = 0
   closed = false
+  /** Block file writers stopped mid-work (see `abandonBlockFiles`): closing leaves the shutdown unclean. */
+  blockFilesAbandoned = false
 
   constructor(options: LibernetBlockstoreOptions, layout: StoreLayout, db: MetadataDb) {
     this.layout = layout

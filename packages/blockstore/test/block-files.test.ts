@@ -69,6 +69,33 @@ describe('block files written outside the store', () => {
     await store.close()
   })
 
+  it('abandoned by writers stopped mid-write: the next open quarantines a half-written file, keeps the rest', async () => {
+    await using dir = await makeTempDir('block-files-abandoned')
+    const store = await LibernetBlockstore.open({ path: dir.path })
+    const writer = new BlockFileWriter(store.blockFileTarget())
+    const kept = randomBlock(5_000)
+    assert.deepEqual(await store.adoptBlockFiles([writer.write(kept.id, kept.bytes)]), [true])
+    // What a worker terminated in the middle of a write leaves where its block goes, unrecorded.
+    const cut = randomBlock(70_000)
+    const { file } = new StoreLayout(dir.path).locate(cut.id)
+    await mkdir(dirname(file), { recursive: true })
+    await writeFile(file, cut.bytes.subarray(0, 1000))
+    store.abandonBlockFiles()
+    await store.close()
+
+    const again = await LibernetBlockstore.open({ path: dir.path })
+    assert.equal(again.recovery.state, 'unclean')
+    assert.deepEqual(again.recovery.quarantined, [cut.id])
+    assert.equal(again.blockInfo(cut.id), undefined)
+    assert.deepEqual(await again.getBlock(kept.id), kept.bytes)
+    assert.deepEqual((await again.verify()).corrupt, [])
+    await again.close()
+    // Closed normally this time: the open after it has nothing to check.
+    const third = await LibernetBlockstore.open({ path: dir.path })
+    assert.equal(third.recovery.state, 'clean')
+    await third.close()
+  })
+
   it("an encoder's own output (hashed: true) is written without hashing it again, and reads back checked", async () => {
     await using dir = await makeTempDir('block-files-hashed')
     const store = await LibernetBlockstore.open({ path: dir.path })

@@ -87,6 +87,7 @@ export function blockstoreAdapter(blockstore: LibernetBlockstore): EngineStore {
     blockFiles: {
       target: blockstore.blockFileTarget(),
       adopt: (blocks) => blockstore.adoptBlockFiles(blocks),
+      abandon: () => blockstore.abandonBlockFiles(),
     },
     async pin(url: string, owner: string, options = {}) {
       await blockstore.pin(url, owner, options)

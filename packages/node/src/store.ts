@@ -35,6 +35,8 @@ export interface EngineStore {
   blockFiles?: {
     target: BlockFileTarget
     adopt(blocks: readonly WrittenBlock[]): Promise<boolean[]>
+    /** The workers were stopped mid-write: a half-written file may lie where a block goes (see `abandonBlockFiles`). */
+    abandon(): void
   }
   /** Stores a block (verified against its id); resolves to true when it was not there before. */
   put(id: BlockId, bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<boolean>

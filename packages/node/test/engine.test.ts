@@ -443,6 +443,39 @@ describe('backup and restore workers', () => {
     }
   })
 
+  it('tells the store its block files were abandoned when the pool stops workers with tasks in hand, not when idle', async () => {
+    const source = join(work.dir, 'source-abandon')
+    mkdirSync(source, { recursive: true })
+    writeFileSync(join(source, 'large.bin'), randomBytes(24 * 1024 * 1024))
+    writeFileSync(join(source, 'small.bin'), randomBytes(4096))
+    for (const [name, busy] of [
+      ['stopped', true],
+      ['idle', false],
+    ] as const) {
+      const repo = await openRepo(join(work.dir, `abandon-${name}-data`), { workers: 1 })
+      const blockFiles = repo.store.blockFiles!
+      let abandoned = 0
+      const store = {
+        ...repo.store,
+        blockFiles: { target: blockFiles.target, adopt: blockFiles.adopt, abandon: () => abandoned++ },
+      }
+      const pool = new IngestPool({ store, params: CHUNKS, size: 1 })
+      try {
+        if (busy) {
+          // Closed while the worker has 24 MiB to encode in hand.
+          pool.readFile(join(source, 'large.bin'), 24 * 1024 * 1024).catch(() => {})
+        } else {
+          await pool.readFile(join(source, 'small.bin'), 4096)
+          await pool.settle()
+        }
+      } finally {
+        await pool.close()
+        await repo.close()
+      }
+      assert.equal(abandoned, busy ? 1 : 0, name)
+    }
+  })
+
   it('records the block files of many tasks in few transactions, all of them before settle() resolves', async () => {
     const source = join(work.dir, 'source-records')
     const count = 300
@@ -458,6 +491,7 @@ describe('backup and restore workers', () => {
           transactions++
           return blockFiles.adopt(blocks)
         },
+        abandon: () => blockFiles.abandon(),
       },
     }
     const pool = new IngestPool({ store, params: CHUNKS, size: 2 })

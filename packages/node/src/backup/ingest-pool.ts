@@ -246,6 +246,8 @@ export class IngestPool {
     this.#closed = true
     this.#signal?.removeEventListener('abort', this.#onAbort)
     this.#fail(new AbortError('ingest pool closed'))
+    // A worker stopped with a task in hand (a failure or an abort elsewhere) may be halfway through a block file.
+    if (this.#slots.some((slot) => slot.tasks > 0)) this.#blockFiles?.abandon()
     await Promise.all(this.#slots.map((slot) => slot.worker.terminate()))
     // Blocks written are recorded even when the backup failed: they are in the store either way.
     this.#record()
