@@ -8,6 +8,14 @@ import { BlockFileWriter, LibernetBlockstore, type WrittenBlock } from '../src/i
 import { StoreLayout } from '../src/layout.ts'
 import { listFiles, makeTempDir, randomBlock } from './helpers.ts'
 
+/** What a writer stopped mid-write leaves where `block` goes: its first kilobyte, unrecorded. Returns the file. */
+async function halfWrittenFile(root: string, block: { id: string; bytes: Uint8Array }): Promise<string> {
+  const { file } = new StoreLayout(root).locate(block.id)
+  await mkdir(dirname(file), { recursive: true })
+  await writeFile(file, block.bytes.subarray(0, 1000))
+  return file
+}
+
 describe('block files written outside the store', () => {
   it('are readable, counted and checked once adopted; a second write of a block is not new', async () => {
     await using dir = await makeTempDir('block-files')
@@ -58,9 +66,7 @@ describe('block files written outside the store', () => {
     const store = await LibernetBlockstore.open({ path: dir.path })
     const writer = new BlockFileWriter(store.blockFileTarget())
     const block = randomBlock(70_000)
-    const { file } = new StoreLayout(dir.path).locate(block.id)
-    await mkdir(dirname(file), { recursive: true })
-    await writeFile(file, block.bytes.subarray(0, 1000))
+    const file = await halfWrittenFile(dir.path, block)
     const written = writer.write(block.id, block.bytes)
     assert.deepEqual(new Uint8Array(await readFile(file)), block.bytes)
     assert.deepEqual(await store.adoptBlockFiles([written]), [true])
@@ -75,11 +81,8 @@ describe('block files written outside the store', () => {
     const writer = new BlockFileWriter(store.blockFileTarget())
     const kept = randomBlock(5_000)
     assert.deepEqual(await store.adoptBlockFiles([writer.write(kept.id, kept.bytes)]), [true])
-    // What a worker terminated in the middle of a write leaves where its block goes, unrecorded.
     const cut = randomBlock(70_000)
-    const { file } = new StoreLayout(dir.path).locate(cut.id)
-    await mkdir(dirname(file), { recursive: true })
-    await writeFile(file, cut.bytes.subarray(0, 1000))
+    await halfWrittenFile(dir.path, cut)
     store.abandonBlockFiles()
     await store.close()
 
